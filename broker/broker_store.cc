@@ -1,0 +1,238 @@
+#include "broker/broker_store.h"
+
+#include <sqlite3.h>
+
+#include "broker/sqlite_statement.h"
+
+namespace sieve {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS jobs (
+  job_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  spec BLOB NOT NULL,
+  header BLOB NOT NULL,
+  state INTEGER NOT NULL,
+  total_chunks INTEGER NOT NULL DEFAULT 0,
+  total_rows INTEGER NOT NULL DEFAULT 0,
+  done_rows INTEGER NOT NULL DEFAULT 0,
+  error_rows INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  finished_ms INTEGER NOT NULL DEFAULT 0,
+  client TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS chunks (
+  job_id TEXT NOT NULL,
+  chunk_index INTEGER NOT NULL,
+  first_row INTEGER NOT NULL,
+  row_count INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (job_id, chunk_index)
+) WITHOUT ROWID;
+)sql";
+
+constexpr const char* kJobColumns =
+    "job_id, name, spec, header, state, total_chunks, total_rows, done_rows, error_rows, "
+    "created_ms, finished_ms, client, message";
+
+}  // namespace
+
+std::string_view JobStateName(JobState state) {
+  switch (state) {
+    case JobState::kReceiving: return "receiving";
+    case JobState::kRunning: return "running";
+    case JobState::kDone: return "done";
+    case JobState::kCancelled: return "cancelled";
+    case JobState::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+Result<std::unique_ptr<BrokerStore>> BrokerStore::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    std::string msg = "cannot open broker database " + path + ": " +
+                      (db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return Status::IoError(msg);
+  }
+  std::unique_ptr<BrokerStore> store(new BrokerStore(db));
+  sqlite3_busy_timeout(db, 5000);
+  SIEVE_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
+  SIEVE_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
+  SIEVE_RETURN_IF_ERROR(store->Exec(kSchema));
+  return store;
+}
+
+BrokerStore::~BrokerStore() { sqlite3_close(db_); }
+
+Status BrokerStore::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = std::string("broker database: ") + (err ? err : "unknown error");
+    sqlite3_free(err);
+    return Status::IoError(msg);
+  }
+  return Status::Ok();
+}
+
+Status BrokerStore::CreateJob(const JobRecord& job) {
+  SqliteStatement st(db_,
+                     "INSERT INTO jobs (job_id, name, spec, header, state, created_ms, client) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  return st.Bind(1, job.job_id)
+      .Bind(2, job.name)
+      .BindBlob(3, job.spec)
+      .BindBlob(4, job.header)
+      .Bind(5, static_cast<int64_t>(job.state))
+      .Bind(6, job.created_ms)
+      .Bind(7, job.client)
+      .Run();
+}
+
+Status BrokerStore::AddChunk(const ChunkRecord& chunk) {
+  SqliteStatement st(db_,
+                     "INSERT OR IGNORE INTO chunks (job_id, chunk_index, first_row, row_count, "
+                     "bytes, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  return st.Bind(1, chunk.job_id)
+      .Bind(2, static_cast<int64_t>(chunk.chunk_index))
+      .Bind(3, static_cast<int64_t>(chunk.first_row))
+      .Bind(4, static_cast<int64_t>(chunk.row_count))
+      .Bind(5, static_cast<int64_t>(chunk.bytes))
+      .Bind(6, static_cast<int64_t>(ChunkState::kQueued))
+      .Run();
+}
+
+Status BrokerStore::SealJob(const std::string& job_id, uint64_t total_chunks,
+                            uint64_t total_rows) {
+  SqliteStatement st(db_,
+                     "UPDATE jobs SET total_chunks = ?2, total_rows = ?3, state = ?4 "
+                     "WHERE job_id = ?1 AND state = ?5");
+  return st.Bind(1, job_id)
+      .Bind(2, static_cast<int64_t>(total_chunks))
+      .Bind(3, static_cast<int64_t>(total_rows))
+      .Bind(4, static_cast<int64_t>(JobState::kRunning))
+      .Bind(5, static_cast<int64_t>(JobState::kReceiving))
+      .Run();
+}
+
+Status BrokerStore::SetJobState(const std::string& job_id, JobState state, int64_t finished_ms,
+                                const std::string& message) {
+  SqliteStatement st(db_,
+                     "UPDATE jobs SET state = ?2, finished_ms = ?3, message = ?4 "
+                     "WHERE job_id = ?1");
+  return st.Bind(1, job_id)
+      .Bind(2, static_cast<int64_t>(state))
+      .Bind(3, finished_ms)
+      .Bind(4, message)
+      .Run();
+}
+
+Status BrokerStore::UpdateChunkAttempts(const std::string& job_id, uint64_t chunk_index,
+                                        uint32_t attempts, uint32_t failures) {
+  SqliteStatement st(db_,
+                     "UPDATE chunks SET attempts = ?3, failures = ?4 "
+                     "WHERE job_id = ?1 AND chunk_index = ?2");
+  return st.Bind(1, job_id)
+      .Bind(2, static_cast<int64_t>(chunk_index))
+      .Bind(3, static_cast<int64_t>(attempts))
+      .Bind(4, static_cast<int64_t>(failures))
+      .Run();
+}
+
+Result<bool> BrokerStore::CommitChunk(const std::string& job_id, uint64_t chunk_index,
+                                      uint64_t error_rows) {
+  SIEVE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  SqliteStatement mark(db_,
+                       "UPDATE chunks SET state = ?3 WHERE job_id = ?1 AND chunk_index = ?2 "
+                       "AND state = ?4 RETURNING row_count");
+  mark.Bind(1, job_id)
+      .Bind(2, static_cast<int64_t>(chunk_index))
+      .Bind(3, static_cast<int64_t>(ChunkState::kCommitted))
+      .Bind(4, static_cast<int64_t>(ChunkState::kQueued));
+  Result<bool> row = mark.Step();
+  if (!row.ok()) {
+    (void)Exec("ROLLBACK");
+    return row.status();
+  }
+  bool committed_now = *row;
+  if (committed_now) {
+    int64_t rows = mark.Int(0);
+    SIEVE_RETURN_IF_ERROR(mark.Run());
+    SqliteStatement add(db_,
+                        "UPDATE jobs SET done_rows = done_rows + ?2, "
+                        "error_rows = error_rows + ?3 WHERE job_id = ?1");
+    Status s = add.Bind(1, job_id).Bind(2, rows).Bind(3, static_cast<int64_t>(error_rows)).Run();
+    if (!s.ok()) {
+      (void)Exec("ROLLBACK");
+      return s;
+    }
+  }
+  SIEVE_RETURN_IF_ERROR(Exec("COMMIT"));
+  return committed_now;
+}
+
+Status BrokerStore::DeleteJob(const std::string& job_id) {
+  SqliteStatement chunks(db_, "DELETE FROM chunks WHERE job_id = ?1");
+  SIEVE_RETURN_IF_ERROR(chunks.Bind(1, job_id).Run());
+  SqliteStatement job(db_, "DELETE FROM jobs WHERE job_id = ?1");
+  return job.Bind(1, job_id).Run();
+}
+
+Result<std::vector<JobRecord>> BrokerStore::LoadJobs() {
+  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs ORDER BY created_ms";
+  SqliteStatement st(db_, sql.c_str());
+  std::vector<JobRecord> jobs;
+  while (true) {
+    Result<bool> row = st.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    JobRecord job;
+    job.job_id = st.Text(0);
+    job.name = st.Text(1);
+    job.spec = st.Text(2);
+    job.header = st.Text(3);
+    job.state = static_cast<JobState>(st.Int(4));
+    job.total_chunks = static_cast<uint64_t>(st.Int(5));
+    job.total_rows = static_cast<uint64_t>(st.Int(6));
+    job.done_rows = static_cast<uint64_t>(st.Int(7));
+    job.error_rows = static_cast<uint64_t>(st.Int(8));
+    job.created_ms = st.Int(9);
+    job.finished_ms = st.Int(10);
+    job.client = st.Text(11);
+    job.message = st.Text(12);
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+Result<std::vector<ChunkRecord>> BrokerStore::LoadChunks(const std::string& job_id) {
+  SqliteStatement st(db_,
+                     "SELECT chunk_index, first_row, row_count, bytes, state, attempts, failures "
+                     "FROM chunks WHERE job_id = ?1 ORDER BY chunk_index");
+  st.Bind(1, job_id);
+  std::vector<ChunkRecord> chunks;
+  while (true) {
+    Result<bool> row = st.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    ChunkRecord c;
+    c.job_id = job_id;
+    c.chunk_index = static_cast<uint64_t>(st.Int(0));
+    c.first_row = static_cast<uint64_t>(st.Int(1));
+    c.row_count = static_cast<uint32_t>(st.Int(2));
+    c.bytes = static_cast<uint64_t>(st.Int(3));
+    c.state = static_cast<ChunkState>(st.Int(4));
+    c.attempts = static_cast<uint32_t>(st.Int(5));
+    c.failures = static_cast<uint32_t>(st.Int(6));
+    chunks.push_back(std::move(c));
+  }
+  return chunks;
+}
+
+}  // namespace sieve

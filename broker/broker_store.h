@@ -1,0 +1,88 @@
+// BrokerStore: the broker's durable state (jobs and chunks) in SQLite, WAL mode.
+//
+// DESIGN
+// The broker keeps everything it must not forget here; chunk *bytes* live in the ChunkSpool.
+// Leases are deliberately NOT stored: after a restart every chunk that was leased is queued
+// again (the collector de-duplicates late results), so the store never has to agree with the
+// lease table in memory. Every mutating call is one transaction, durable when it returns OK
+// (journal_mode=WAL, synchronous=FULL).
+//
+// Thread-safety: not thread-safe; the broker's event loop owns the only instance.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+struct sqlite3;
+
+namespace sieve {
+
+enum class JobState { kReceiving, kRunning, kDone, kCancelled, kFailed };
+enum class ChunkState { kQueued, kCommitted };
+
+std::string_view JobStateName(JobState state);
+
+struct JobRecord {
+  std::string job_id;
+  std::string name;
+  std::string spec;    // the encoded JobSpec map (proto), opaque here
+  std::string header;  // the CSV header record bytes, with its line terminator
+  JobState state = JobState::kReceiving;
+  uint64_t total_chunks = 0;  // known once sealed
+  uint64_t total_rows = 0;    // known once sealed
+  uint64_t done_rows = 0;     // rows of committed chunks
+  uint64_t error_rows = 0;    // rows labelled with the error label among done_rows
+  int64_t created_ms = 0;     // wall clock, ms since the epoch
+  int64_t finished_ms = 0;    // 0 while not finished
+  std::string client;         // who submitted it (public key or "local")
+  std::string message;        // why it failed or was cancelled
+};
+
+struct ChunkRecord {
+  std::string job_id;
+  uint64_t chunk_index = 0;
+  uint64_t first_row = 0;
+  uint32_t row_count = 0;
+  uint64_t bytes = 0;          // size of the spooled chunk
+  ChunkState state = ChunkState::kQueued;
+  uint32_t attempts = 0;       // leases handed out so far
+  uint32_t failures = 0;       // leases that expired or were refused
+};
+
+class BrokerStore {
+ public:
+  // Opens (creating if needed) the database at `path` and its schema.
+  static Result<std::unique_ptr<BrokerStore>> Open(const std::string& path);
+  ~BrokerStore();
+  BrokerStore(const BrokerStore&) = delete;
+  BrokerStore& operator=(const BrokerStore&) = delete;
+
+  Status CreateJob(const JobRecord& job);
+  // Adds a chunk; AlreadyPresent chunks are left as they are and OK is returned.
+  Status AddChunk(const ChunkRecord& chunk);
+  Status SealJob(const std::string& job_id, uint64_t total_chunks, uint64_t total_rows);
+  Status SetJobState(const std::string& job_id, JobState state, int64_t finished_ms,
+                     const std::string& message);
+  // Records a new lease or a failure of one (attempt and failure counters).
+  Status UpdateChunkAttempts(const std::string& job_id, uint64_t chunk_index, uint32_t attempts,
+                             uint32_t failures);
+  // Marks a chunk committed and adds its rows to the job's counters. Idempotent: a chunk
+  // already committed changes nothing. Returns true when this call committed it.
+  Result<bool> CommitChunk(const std::string& job_id, uint64_t chunk_index, uint64_t error_rows);
+  Status DeleteJob(const std::string& job_id);
+
+  Result<std::vector<JobRecord>> LoadJobs();
+  Result<std::vector<ChunkRecord>> LoadChunks(const std::string& job_id);
+
+ private:
+  explicit BrokerStore(sqlite3* db) : db_(db) {}
+  Status Exec(const char* sql);
+
+  sqlite3* db_;  // owned
+};
+
+}  // namespace sieve
