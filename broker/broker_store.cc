@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   created_ms INTEGER NOT NULL,
   finished_ms INTEGER NOT NULL DEFAULT 0,
   client TEXT NOT NULL DEFAULT '',
-  message TEXT NOT NULL DEFAULT ''
+  message TEXT NOT NULL DEFAULT '',
+  output_path TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS chunks (
   job_id TEXT NOT NULL,
@@ -38,20 +39,9 @@ CREATE TABLE IF NOT EXISTS chunks (
 
 constexpr const char* kJobColumns =
     "job_id, name, spec, header, state, total_chunks, total_rows, done_rows, error_rows, "
-    "created_ms, finished_ms, client, message";
+    "created_ms, finished_ms, client, message, output_path";
 
 }  // namespace
-
-std::string_view JobStateName(JobState state) {
-  switch (state) {
-    case JobState::kReceiving: return "receiving";
-    case JobState::kRunning: return "running";
-    case JobState::kDone: return "done";
-    case JobState::kCancelled: return "cancelled";
-    case JobState::kFailed: return "failed";
-  }
-  return "unknown";
-}
 
 Result<std::unique_ptr<BrokerStore>> BrokerStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
@@ -116,8 +106,8 @@ Status BrokerStore::SealJob(const std::string& job_id, uint64_t total_chunks,
   return st.Bind(1, job_id)
       .Bind(2, static_cast<int64_t>(total_chunks))
       .Bind(3, static_cast<int64_t>(total_rows))
-      .Bind(4, static_cast<int64_t>(JobState::kRunning))
-      .Bind(5, static_cast<int64_t>(JobState::kReceiving))
+      .Bind(4, static_cast<int64_t>(JobState::kSealed))
+      .Bind(5, static_cast<int64_t>(JobState::kOpen))
       .Run();
 }
 
@@ -131,6 +121,11 @@ Status BrokerStore::SetJobState(const std::string& job_id, JobState state, int64
       .Bind(3, finished_ms)
       .Bind(4, message)
       .Run();
+}
+
+Status BrokerStore::SetOutputPath(const std::string& job_id, const std::string& output_path) {
+  SqliteStatement st(db_, "UPDATE jobs SET output_path = ?2 WHERE job_id = ?1");
+  return st.Bind(1, job_id).Bind(2, output_path).Run();
 }
 
 Status BrokerStore::UpdateChunkAttempts(const std::string& job_id, uint64_t chunk_index,
@@ -206,6 +201,7 @@ Result<std::vector<JobRecord>> BrokerStore::LoadJobs() {
     job.finished_ms = st.Int(10);
     job.client = st.Text(11);
     job.message = st.Text(12);
+    job.output_path = st.Text(13);
     jobs.push_back(std::move(job));
   }
   return jobs;

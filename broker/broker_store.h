@@ -16,22 +16,21 @@
 #include <vector>
 
 #include "common/status.h"
+#include "proto/message_parts.h"
 
 struct sqlite3;
 
 namespace sieve {
 
-enum class JobState { kReceiving, kRunning, kDone, kCancelled, kFailed };
+using proto::JobState;  // kOpen (receiving chunks), kSealed (all chunks in), kDone, ...
 enum class ChunkState { kQueued, kCommitted };
-
-std::string_view JobStateName(JobState state);
 
 struct JobRecord {
   std::string job_id;
   std::string name;
   std::string spec;    // the encoded JobSpec map (proto), opaque here
   std::string header;  // the CSV header record bytes, with its line terminator
-  JobState state = JobState::kReceiving;
+  JobState state = JobState::kOpen;
   uint64_t total_chunks = 0;  // known once sealed
   uint64_t total_rows = 0;    // known once sealed
   uint64_t done_rows = 0;     // rows of committed chunks
@@ -40,6 +39,7 @@ struct JobRecord {
   int64_t finished_ms = 0;    // 0 while not finished
   std::string client;         // who submitted it (public key or "local")
   std::string message;        // why it failed or was cancelled
+  std::string output_path;    // where the collector put the output, once done
 };
 
 struct ChunkRecord {
@@ -67,6 +67,7 @@ class BrokerStore {
   Status SealJob(const std::string& job_id, uint64_t total_chunks, uint64_t total_rows);
   Status SetJobState(const std::string& job_id, JobState state, int64_t finished_ms,
                      const std::string& message);
+  Status SetOutputPath(const std::string& job_id, const std::string& output_path);
   // Records a new lease or a failure of one (attempt and failure counters).
   Status UpdateChunkAttempts(const std::string& job_id, uint64_t chunk_index, uint32_t attempts,
                              uint32_t failures);

@@ -56,7 +56,7 @@ TEST_F(BrokerStoreTest, JobsAndChunksSurviveReopen) {
   const JobRecord& job = (*jobs)[0];
   EXPECT_EQ(job.header, "website,content\r\n");
   EXPECT_EQ(job.spec, std::string("\x81\xa1x\x01", 4));
-  EXPECT_EQ(job.state, JobState::kRunning);
+  EXPECT_EQ(job.state, JobState::kSealed);
   EXPECT_EQ(job.total_chunks, 3u);
   EXPECT_EQ(job.total_rows, 30u);
   auto chunks = store->LoadChunks("j0000000000000001");
@@ -100,7 +100,8 @@ TEST_F(BrokerStoreTest, StateAndDelete) {
   auto jobs = store->LoadJobs();
   EXPECT_EQ((*jobs)[0].state, JobState::kCancelled);
   EXPECT_EQ((*jobs)[0].message, "by user");
-  EXPECT_EQ(JobStateName((*jobs)[0].state), "cancelled");
+  ASSERT_TRUE(store->SetOutputPath("j0000000000000004", "/data/out.csv").ok());
+  EXPECT_EQ(store->LoadJobs()->at(0).output_path, "/data/out.csv");
   ASSERT_TRUE(store->DeleteJob("j0000000000000004").ok());
   EXPECT_TRUE(store->LoadJobs()->empty());
 }

@@ -1,0 +1,138 @@
+// Broker: the sieve-broker process as a library. One ROUTER socket serves workers, collectors
+// and clients; jobs and chunks are durable in a JobBook.
+//
+// DESIGN (threads, loop, invariants)
+// One thread runs Run(): it owns the ROUTER socket, the JobBook (SQLite + spool), the lease
+// table and the peer tables. Each iteration it (1) polls the socket for at most 100 ms and
+// handles every waiting message, (2) sends heartbeats that are due, (3) declares peers dead
+// after `liveness` silent heartbeat intervals and requeues the leases of dead workers,
+// (4) requeues leases past their deadline, (5) finishes chunks that failed max_attempts times
+// by sending their all-error output to the collector, (6) dispatches queued chunks to workers
+// with credit. Invariants: a chunk has at most one lease; a chunk is handed out only while a
+// collector is connected (the ASSIGN names it); a worker never holds more leases than the
+// credit it announced; nothing a peer sends can stop the loop (malformed messages are
+// refused with ERROR, counted and logged).
+//
+// Thread-safety: Run() on one thread; RequestStop() from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "broker/job_book.h"
+#include "broker/lease_table.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "proto/codec.h"
+
+namespace sieve {
+
+struct BrokerOptions {
+  std::string listen = "tcp://127.0.0.1:7400";  // '*' or port 0 picks a free port
+  std::string data_dir;
+  uint32_t heartbeat_ms = proto::kHeartbeatIntervalMs;
+  uint32_t liveness = proto::kHeartbeatLiveness;
+  uint32_t lease_ms = 10000;       // a lease lasts this long past its last heartbeat
+  uint32_t client_credit = 8;      // CHUNKs a client may have unacknowledged
+  uint32_t failed_resend_ms = 5000;  // how often an all-error result is re-offered
+  const Clock* clock = &SystemClock::Get();
+};
+
+struct BrokerCounters {
+  uint64_t messages_refused = 0;
+  uint64_t leases_expired = 0;
+  uint64_t redeliveries = 0;
+  uint64_t workers_lost = 0;
+  uint64_t chunks_dispatched = 0;
+};
+
+class Broker {
+ public:
+  // Opens the data dir (reloading jobs) and binds the socket.
+  static Result<std::unique_ptr<Broker>> Create(zmq::context_t& context, BrokerOptions options);
+  ~Broker();
+
+  // The endpoint actually bound, e.g. "tcp://127.0.0.1:40123".
+  const std::string& endpoint() const { return endpoint_; }
+  // Runs the loop until RequestStop(). Returns the error that stopped it, if any.
+  Status Run();
+  void RequestStop() { stop_.store(true); }
+  const BrokerCounters& counters() const { return counters_; }
+
+ private:
+  struct Worker {
+    std::string name;
+    uint32_t credit = 0;
+    uint32_t concurrency = 0;
+    int64_t last_seen_ms = 0;
+    uint64_t rows_done = 0;
+  };
+  struct Collector {
+    std::string endpoint;
+    int64_t last_seen_ms = 0;
+  };
+  struct FailedChunk {
+    uint64_t rows = 0;
+    int64_t next_send_ms = 0;
+  };
+
+  Broker(zmq::context_t& context, BrokerOptions options, std::unique_ptr<JobBook> book);
+  void HandleIncoming();
+  void Handle(const std::string& peer, proto::Message message);
+  void Reply(const std::string& peer, proto::Message message);
+  void Refuse(const std::string& peer, std::optional<uint64_t> request_id, const Status& status);
+
+  // Worker side.
+  void OnReady(const std::string& peer, const proto::Ready& ready);
+  void OnHeartbeat(const std::string& peer, const proto::Heartbeat& heartbeat);
+  void OnRelease(const std::string& peer, const proto::Release& release);
+  void OnDisconnect(const std::string& peer);
+  // Collector side.
+  void OnCollectorReady(const std::string& peer, const proto::CollectorReady& ready);
+  void OnCommitted(const proto::Committed& committed);
+  void OnJobDone(const proto::JobDone& done);
+  // Client side.
+  void OnSubmit(const std::string& peer, const proto::Submit& submit);
+  void OnChunk(const std::string& peer, const proto::Chunk& chunk);
+  void OnSeal(const std::string& peer, const proto::Seal& seal);
+  void OnStatus(const std::string& peer, const proto::StatusQuery& query);
+  void OnWorkers(const std::string& peer, const proto::WorkersQuery& query);
+  void OnCancel(const std::string& peer, const proto::Cancel& cancel);
+
+  // Periodic work.
+  void SendHeartbeats(int64_t now);
+  void ReapDeadPeers(int64_t now);
+  void ExpireLeases(int64_t now);
+  // A lease ended without a result: count a failure when `failed`, then queue the chunk again
+  // or, past max_attempts, finish it as errors.
+  void HandBack(const Lease& lease, bool failed, const std::string& reason);
+  void ResendFailedChunks(int64_t now);
+  void Dispatch(int64_t now);
+  bool AssignTo(const std::string& worker_id, Worker& worker, const ChunkKey& key, int64_t now);
+  void OpenJobAtCollector(const JobEntry& job);
+  proto::JobStatus StatusOf(const JobEntry& job) const;
+  bool collector_connected() const { return !collector_id_.empty(); }
+
+  zmq::context_t& context_;
+  BrokerOptions options_;
+  std::unique_ptr<JobBook> book_;
+  zmq::socket_t socket_;
+  std::string endpoint_;
+  std::atomic<bool> stop_{false};
+
+  LeaseTable leases_;
+  std::map<std::string, Worker> workers_;  // by routing identity
+  std::string collector_id_;               // routing identity of the collector, or empty
+  Collector collector_;
+  std::map<ChunkKey, FailedChunk> failed_;  // all-error results not yet committed
+  std::map<ChunkKey, std::string> last_failure_;  // reason of the last failed lease
+  int64_t next_heartbeat_ms_ = 0;
+  BrokerCounters counters_;
+};
+
+}  // namespace sieve

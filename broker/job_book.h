@@ -1,0 +1,89 @@
+// JobBook: every job the broker knows, in memory and durable (BrokerStore + ChunkSpool), and
+// the queue of chunks waiting for a worker.
+//
+// DESIGN
+// The book is the broker's source of truth for jobs and chunks; the lease table (in the
+// Broker) only says who is working on what. A chunk is in exactly one of: queued (in the
+// DispatchQueue, or leased), committed (durable at the collector), or gone with its job
+// (cancelled). Queued chunks are pushed to the DispatchQueue when they arrive or are handed
+// back; stale queue entries (a chunk committed while queued) are skipped by NextQueued.
+// Every mutation is durable before it returns OK.
+//
+// Thread-safety: not thread-safe; owned by the broker loop.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/broker_store.h"
+#include "broker/chunk_spool.h"
+#include "broker/dispatch_queue.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "proto/client_messages.h"
+#include "proto/messages.h"
+
+namespace sieve {
+
+struct JobEntry {
+  JobRecord record;
+  proto::JobSpec spec;
+  std::vector<ChunkRecord> chunks;  // by chunk index; grows as the client uploads
+  uint64_t chunks_committed = 0;
+  uint64_t chunks_failed = 0;       // committed as all-error rows after max attempts
+
+  bool active() const {
+    return record.state == JobState::kOpen || record.state == JobState::kSealed;
+  }
+};
+
+class JobBook {
+ public:
+  // Opens the store and spool under `data_dir` and reloads every job; chunks that were queued
+  // or leased when the broker stopped are queued again.
+  static Result<std::unique_ptr<JobBook>> Open(const std::string& data_dir, const Clock& clock);
+
+  // Creates a job from a SUBMIT; returns its id. Fails with InvalidArgument on a bad spec.
+  Result<std::string> Create(const proto::Submit& submit, const std::string& client);
+  // Stores an uploaded chunk durably and queues it. A chunk already stored is accepted again
+  // (client retry) without a second copy.
+  Status AddChunk(const proto::Chunk& chunk);
+  Status Seal(const proto::Seal& seal);
+  // Marks a chunk committed; true when this call did it (false: already committed).
+  Result<bool> Commit(const std::string& job_id, uint64_t chunk_index, uint64_t error_rows,
+                      bool failed);
+  Status MarkDone(const std::string& job_id, const std::string& output_path);
+  // Cancels a job: no more dispatch, chunks dropped from the spool.
+  Status Cancel(const std::string& job_id, const std::string& reason);
+
+  // Puts a chunk handed back (expired or released lease) at the front of its job's queue.
+  void Requeue(const ChunkKey& chunk) { queue_.PushFront(chunk.job_id, chunk.chunk_index); }
+  // The next chunk to hand out, skipping stale entries. nullopt when none.
+  std::optional<ChunkKey> NextQueued();
+  size_t queued() const { return queue_.size(); }
+  size_t QueuedOf(const std::string& job_id) const { return queue_.SizeOf(job_id); }
+
+  JobEntry* Find(const std::string& job_id);
+  ChunkRecord* FindChunk(const ChunkKey& chunk);
+  const std::map<std::string, JobEntry>& jobs() const { return jobs_; }
+  Status SaveAttempts(const ChunkRecord& chunk);
+  Result<std::string> ChunkBytes(const ChunkKey& chunk) const;
+
+ private:
+  JobBook(std::unique_ptr<BrokerStore> store, std::string spool_dir, const Clock& clock)
+      : store_(std::move(store)), spool_(std::move(spool_dir)), clock_(clock) {}
+  Status Load();
+  std::string NewJobId();
+
+  std::unique_ptr<BrokerStore> store_;
+  ChunkSpool spool_;
+  const Clock& clock_;
+  std::map<std::string, JobEntry> jobs_;
+  DispatchQueue queue_;
+};
+
+}  // namespace sieve

@@ -1,0 +1,52 @@
+// ClassifierOptions: everything that configures a ClassifierServer, plus the helpers that turn
+// command-line text into options (listen address) and find the default model.
+//
+// Thread-safety: values and pure functions.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "classifier/fault_injector.h"
+#include "classifier/naive_bayes.h"
+#include "common/status.h"
+
+namespace sieve::classifier {
+
+// The file name of the default model, built from examples/classifier-corpus.csv.
+inline constexpr std::string_view kDefaultModelFileName = "sieve-classifier-model.bin";
+
+struct ClassifierOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;  // 0: the kernel picks a free port (see port())
+  // The model: `model` when set, else the file `model_path`, else DefaultModelPath().
+  std::shared_ptr<const NaiveBayesModel> model;
+  std::string model_path;
+  std::string text_field = "content";  // the request member that holds the text
+  std::size_t threads = 16;            // HTTP worker threads; each serves one connection at a time
+  std::size_t max_inflight = 0;        // classify requests beyond this get 503; 0 = unlimited
+  std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
+  std::size_t max_batch = 1000;          // larger /classify/batch arrays get 413
+  FaultOptions faults;
+
+  // InvalidArgument naming the bad option (port range, threads 1..1024, empty text field,
+  // zero limits, fault rates).
+  Status Validate() const;
+};
+
+struct ListenAddress {
+  std::string host;
+  int port = 0;
+};
+
+// Parses "HOST:PORT", "[IPv6]:PORT" or ":PORT" (host 127.0.0.1). PORT is 0..65535.
+Result<ListenAddress> ParseListenAddress(std::string_view text);
+
+// The default model file: next to the running executable, else the path compiled in at build
+// time (the build tree's trained model), else <exe dir>/../share/sieve/. NotFound listing every
+// place tried.
+Result<std::string> DefaultModelPath();
+
+}  // namespace sieve::classifier

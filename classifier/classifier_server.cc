@@ -1,0 +1,302 @@
+// DESIGN: threads and state of the classifier server.
+//
+// Threads: one listener thread runs httplib's accept loop (listen_after_bind); accepted
+// connections go to an httplib::ThreadPool of options.threads workers, each serving one
+// connection (keep-alive, up to kKeepAliveMaxCount requests) at a time. The caller's thread
+// runs Start() and Stop().
+//
+// Per classify request (HandleClassify): count it in flight; refuse with 503 beyond
+// --max-inflight; draw a FaultDecision; wait its delay; answer the fault, if any; otherwise
+// parse the body, run the model for each text and answer JSON. Waits (delay, hang) block on
+// stop_cv_, so Stop() wakes them at once and they answer 503 "shutting down".
+//
+// Shared state: the model is immutable; FaultInjector and ServerMetrics are thread-safe;
+// stopping_ is GUARDED_BY(stop_mutex_); in_flight_ is atomic.
+#include "classifier/classifier_server.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "classifier/model_file.h"
+#include "classifier/request_codec.h"
+#include "classifier/server_metrics.h"
+
+namespace sieve::classifier {
+namespace {
+
+constexpr std::size_t kKeepAliveMaxCount = 10000;
+constexpr time_t kKeepAliveTimeoutSec = 2;  // also bounds how long Stop() waits on idle clients
+constexpr auto kStartTimeout = std::chrono::seconds(10);
+constexpr char kJson[] = "application/json";
+
+std::string_view ReasonFor(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "request body is too large";
+    case 414:
+      return "request URI is too long";
+    default:
+      return status >= 500 ? "Internal Server Error" : "request refused";
+  }
+}
+
+Result<std::shared_ptr<const NaiveBayesModel>> ResolveModel(const ClassifierOptions& options) {
+  if (options.model) return options.model;
+  std::string path = options.model_path;
+  if (path.empty()) {
+    Result<std::string> found = DefaultModelPath();
+    if (!found.ok()) return found.status();
+    path = *found;
+  }
+  Result<NaiveBayesModel> model = LoadModel(path);
+  if (!model.ok()) return model.status();
+  spdlog::info("loaded model {} ({} labels, {} tokens)", path, model->labels().size(),
+               model->parameters().vocabulary.size());
+  return std::make_shared<const NaiveBayesModel>(std::move(model).value());
+}
+
+}  // namespace
+
+class ClassifierServer::Impl {
+ public:
+  Impl(ClassifierOptions options, std::shared_ptr<const NaiveBayesModel> model)
+      : options_(std::move(options)), model_(std::move(model)), faults_(options_.faults) {}
+
+  Status Run();
+  void Stop();
+  int port() const { return port_; }
+  const std::string& host() const { return options_.host; }
+  const NaiveBayesModel& model() const { return *model_; }
+
+ private:
+  class RequestScope;
+
+  void RegisterRoutes();
+  void HandleClassify(const httplib::Request& req, httplib::Response& res, bool batch);
+  bool AnswerFault(Fault fault, httplib::Response& res);
+  void Classify(const httplib::Request& req, httplib::Response& res, bool batch);
+  // Waits for `duration` or until Stop(); returns false when stopping.
+  bool WaitUnlessStopping(std::chrono::milliseconds duration);
+
+  const ClassifierOptions options_;
+  const std::shared_ptr<const NaiveBayesModel> model_;
+  FaultInjector faults_;
+  ServerMetrics metrics_;
+  httplib::Server server_;
+  std::thread listener_;
+  int port_ = 0;
+  std::atomic<std::size_t> in_flight_{0};
+  std::once_flag stop_once_;
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;  // GUARDED_BY(stop_mutex_)
+};
+
+// Counts a classify request in flight and observes its duration when it ends.
+class ClassifierServer::Impl::RequestScope {
+ public:
+  RequestScope(Impl* impl, std::string_view handler)
+      : impl_(impl),
+        handler_(handler),
+        start_(std::chrono::steady_clock::now()),
+        in_flight_(impl->in_flight_.fetch_add(1) + 1) {
+    impl_->metrics_.in_flight().Increment();
+  }
+  ~RequestScope() {
+    impl_->in_flight_.fetch_sub(1);
+    impl_->metrics_.in_flight().Decrement();
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
+    impl_->metrics_.ObserveDuration(handler_, elapsed.count());
+  }
+  std::size_t in_flight() const { return in_flight_; }
+
+ private:
+  Impl* impl_;
+  std::string_view handler_;
+  std::chrono::steady_clock::time_point start_;
+  std::size_t in_flight_;
+};
+
+Status ClassifierServer::Impl::Run() {
+  RegisterRoutes();
+  const std::size_t threads = options_.threads;
+  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_.set_payload_max_length(options_.max_body_bytes);
+  server_.set_keep_alive_max_count(kKeepAliveMaxCount);
+  server_.set_keep_alive_timeout(kKeepAliveTimeoutSec);
+  // httplib writes headers and body separately: without TCP_NODELAY, Nagle's algorithm and the
+  // client's delayed ACK hold every keep-alive answer for ~40 ms.
+  server_.set_tcp_nodelay(true);
+  // httplib's default also sets SO_REUSEPORT, which lets a second server share a busy port.
+  server_.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  const std::string address = options_.host + ":" + std::to_string(options_.port);
+  if (options_.port == 0) {
+    port_ = server_.bind_to_any_port(options_.host);
+  } else if (server_.bind_to_port(options_.host, options_.port)) {
+    port_ = options_.port;
+  } else {
+    port_ = -1;
+  }
+  if (port_ <= 0) return Status::Unavailable("cannot listen on " + address);
+  listener_ = std::thread([this] { server_.listen_after_bind(); });
+  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  while (!server_.is_running()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      Stop();
+      return Status::Unavailable("HTTP server on " + address + " did not start");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return Status::Ok();
+}
+
+void ClassifierServer::Impl::Stop() {
+  std::call_once(stop_once_, [this] {
+    {
+      std::lock_guard<std::mutex> lock(stop_mutex_);
+      stopping_ = true;
+    }
+    stop_cv_.notify_all();
+    server_.stop();
+    if (listener_.joinable()) listener_.join();
+  });
+}
+
+void ClassifierServer::Impl::RegisterRoutes() {
+  server_.Post("/classify", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleClassify(req, res, /*batch=*/false);
+  });
+  server_.Post("/classify/batch", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleClassify(req, res, /*batch=*/true);
+  });
+  server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"status":"ok"})", kJson);
+  });
+  server_.Get("/labels", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(nlohmann::json{{"labels", model_->labels()}}.dump(
+                        -1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    kJson);
+  });
+  server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_.Serialize(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) res.set_content(FormatDetail(ReasonFor(res.status)), kJson);
+  });
+  server_.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+        spdlog::error("unexpected exception while handling {} {}", req.method, req.path);
+        res.status = 500;
+        res.set_content(FormatDetail("internal error"), kJson);
+      });
+  server_.set_logger([this](const httplib::Request&, const httplib::Response& res) {
+    metrics_.CountResponse(res.status);
+  });
+}
+
+void ClassifierServer::Impl::HandleClassify(const httplib::Request& req, httplib::Response& res,
+                                            bool batch) {
+  RequestScope scope(this, batch ? "/classify/batch" : "/classify");
+  if (options_.max_inflight > 0 && scope.in_flight() > options_.max_inflight) {
+    metrics_.CountFault("max_inflight");
+    res.status = 503;
+    res.set_header("Retry-After", "1");
+    res.set_content(FormatDetail("server busy: more than --max-inflight requests"), kJson);
+    return;
+  }
+  const FaultDecision decision = faults_.Decide();
+  bool running = WaitUnlessStopping(decision.delay);
+  if (running && decision.fault == Fault::kHang) {
+    metrics_.CountFault("hang");
+    running = WaitUnlessStopping(std::chrono::milliseconds(options_.faults.hang_ms));
+  }
+  if (!running) {
+    res.status = 503;
+    res.set_content(FormatDetail("server is shutting down"), kJson);
+    return;
+  }
+  if (AnswerFault(decision.fault, res)) return;
+  Classify(req, res, batch);
+}
+
+bool ClassifierServer::Impl::AnswerFault(Fault fault, httplib::Response& res) {
+  switch (fault) {
+    case Fault::kFail:
+      metrics_.CountFault("fail");
+      res.status = 500;
+      res.set_content(FormatDetail("injected failure (--fail-rate)"), kJson);
+      return true;
+    case Fault::kOverload:
+      metrics_.CountFault("overload");
+      res.status = 429;
+      res.set_header("Retry-After", "1");
+      res.set_content(FormatDetail("injected overload (--overload-rate)"), kJson);
+      return true;
+    case Fault::kGarbage:
+      metrics_.CountFault("garbage");
+      res.status = 200;
+      res.set_content("<html><body>502 Bad Gateway (injected garbage)</body>", "text/html");
+      return true;
+    case Fault::kNone:
+    case Fault::kHang:  // a hang that ran its course answers normally, late
+      return false;
+  }
+  return false;
+}
+
+void ClassifierServer::Impl::Classify(const httplib::Request& req, httplib::Response& res,
+                                      bool batch) {
+  ParsedTexts parsed = batch ? ParseBatchBody(req.body, options_.text_field, options_.max_batch)
+                             : ParseClassifyBody(req.body, options_.text_field);
+  if (parsed.error) {
+    res.status = parsed.error->status;
+    res.set_content(FormatDetail(parsed.error->detail), kJson);
+    return;
+  }
+  std::vector<Prediction> predictions;
+  predictions.reserve(parsed.texts.size());
+  for (const std::string& text : parsed.texts) predictions.push_back(model_->Predict(text));
+  metrics_.CountTexts(predictions.size());
+  res.set_content(batch ? FormatPredictions(predictions) : FormatPrediction(predictions.front()),
+                  kJson);
+}
+
+bool ClassifierServer::Impl::WaitUnlessStopping(std::chrono::milliseconds duration) {
+  std::unique_lock<std::mutex> lock(stop_mutex_);
+  if (duration.count() > 0) stop_cv_.wait_for(lock, duration, [this] { return stopping_; });
+  return !stopping_;
+}
+
+Result<std::unique_ptr<ClassifierServer>> ClassifierServer::Start(ClassifierOptions options) {
+  SIEVE_RETURN_IF_ERROR(options.Validate());
+  Result<std::shared_ptr<const NaiveBayesModel>> model = ResolveModel(options);
+  if (!model.ok()) return model.status();
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(model).value());
+  SIEVE_RETURN_IF_ERROR(impl->Run());
+  return std::unique_ptr<ClassifierServer>(new ClassifierServer(std::move(impl)));
+}
+
+ClassifierServer::ClassifierServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ClassifierServer::~ClassifierServer() { Stop(); }
+int ClassifierServer::port() const { return impl_->port(); }
+const std::string& ClassifierServer::host() const { return impl_->host(); }
+const std::vector<std::string>& ClassifierServer::labels() const { return impl_->model().labels(); }
+void ClassifierServer::Stop() { impl_->Stop(); }
+
+}  // namespace sieve::classifier

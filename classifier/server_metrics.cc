@@ -1,0 +1,62 @@
+#include "classifier/server_metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace sieve::classifier {
+namespace {
+
+// From 0.5 ms to 60 s: covers a bare model call and the injected latency / hang range.
+const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  return kBuckets;
+}
+
+}  // namespace
+
+ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  requests_ = &prometheus::BuildCounter()
+                   .Name("sieve_classifier_requests_total")
+                   .Help("HTTP requests answered, by status code")
+                   .Register(*registry_);
+  durations_ = &prometheus::BuildHistogram()
+                    .Name("sieve_classifier_request_duration_seconds")
+                    .Help("Time to answer a classify request, in seconds")
+                    .Register(*registry_);
+  faults_ = &prometheus::BuildCounter()
+                 .Name("sieve_classifier_faults_injected_total")
+                 .Help("Faults injected by the --*-rate and --max-inflight flags, by kind")
+                 .Register(*registry_);
+  in_flight_ = &prometheus::BuildGauge()
+                    .Name("sieve_classifier_requests_in_flight")
+                    .Help("Classify requests being handled now")
+                    .Register(*registry_)
+                    .Add({});
+  texts_ = &prometheus::BuildCounter()
+                .Name("sieve_classifier_texts_classified_total")
+                .Help("Texts labelled by the model (each batch element counts)")
+                .Register(*registry_)
+                .Add({});
+}
+
+void ServerMetrics::CountResponse(int status) {
+  requests_->Add({{"code", std::to_string(status)}}).Increment();
+}
+
+void ServerMetrics::ObserveDuration(std::string_view handler, double seconds) {
+  durations_->Add({{"handler", std::string(handler)}}, DurationBuckets()).Observe(seconds);
+}
+
+void ServerMetrics::CountFault(std::string_view fault) {
+  faults_->Add({{"fault", std::string(fault)}}).Increment();
+}
+
+std::string ServerMetrics::Serialize() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+}  // namespace sieve::classifier

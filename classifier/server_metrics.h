@@ -1,0 +1,50 @@
+// ServerMetrics: the classifier's Prometheus metrics, served as text from its own HTTP server.
+//
+// Families (all prefixed sieve_classifier_):
+//   requests_total{code}                       counter, every answered request by HTTP status
+//   request_duration_seconds{handler}          histogram, /classify and /classify/batch, from
+//                                              handler entry to answer (injected delays included)
+//   requests_in_flight                         gauge, classify requests being handled now
+//   texts_classified_total                     counter, texts labelled (a batch counts each)
+//   faults_injected_total{fault}               counter, by fault kind (fail, overload, hang,
+//                                              garbage, max_inflight)
+//
+// Thread-safety: every method is thread-safe (prometheus-cpp metrics are atomic; family lookups
+// are internally locked).
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace sieve::classifier {
+
+class ServerMetrics {
+ public:
+  ServerMetrics();
+
+  void CountResponse(int status);
+  void ObserveDuration(std::string_view handler, double seconds);
+  void CountTexts(std::size_t n) { texts_->Increment(static_cast<double>(n)); }
+  void CountFault(std::string_view fault);
+  prometheus::Gauge& in_flight() { return *in_flight_; }
+
+  // The Prometheus text exposition (version 0.0.4) of every family.
+  std::string Serialize() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Family<prometheus::Histogram>* durations_;
+  prometheus::Family<prometheus::Counter>* faults_;
+  prometheus::Gauge* in_flight_;
+  prometheus::Counter* texts_;
+};
+
+}  // namespace sieve::classifier

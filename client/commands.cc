@@ -1,0 +1,191 @@
+#include "client/commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "client/exit_codes.h"
+#include "client/job_watch.h"
+#include "client/peer_connection.h"
+#include "client/progress.h"
+#include "common/csv_record.h"
+#include "common/file_util.h"
+
+namespace sieve {
+namespace {
+
+constexpr std::chrono::milliseconds kReplyTimeout{10'000};
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "sieve: %s\n", status.message().c_str());
+  return ExitCodeFor(status);
+}
+
+nlohmann::json ToJson(const proto::JobStatus& s) {
+  return {{"job_id", s.job_id},
+          {"name", s.name},
+          {"state", proto::EnumName(s.state)},
+          {"total_rows", s.total_rows},
+          {"done_rows", s.done_rows},
+          {"error_rows", s.error_rows},
+          {"chunks_total", s.chunks_total},
+          {"chunks_queued", s.chunks_queued},
+          {"chunks_leased", s.chunks_leased},
+          {"chunks_done", s.chunks_done},
+          {"chunks_failed", s.chunks_failed},
+          {"created_unix_ms", s.created_unix_ms},
+          {"finished_unix_ms", s.finished_unix_ms},
+          {"output_path", s.output_path},
+          {"collector", s.collector}};
+}
+
+// The exit code of a job that has ended.
+int JobExitCode(const proto::JobStatus& status) {
+  if (status.state != proto::JobState::kDone) {
+    std::fprintf(stderr, "sieve: job %s %s\n", status.job_id.c_str(),
+                 std::string(proto::EnumName(status.state)).c_str());
+    return kExitJobFailed;
+  }
+  if (status.error_rows > 0) {
+    std::fprintf(stderr, "sieve: job %s finished with %llu failed rows (see the errors report)\n",
+                 status.job_id.c_str(), static_cast<unsigned long long>(status.error_rows));
+    return kExitJobFailed;
+  }
+  return kExitOk;
+}
+
+// Waits for the job and, when `output` is set, fetches it. Returns the exit code.
+int FollowJob(zmq::context_t& context, PeerConnection& broker, const std::string& job_id,
+              const std::string& output) {
+  ProgressReporter progress(stderr, ::isatty(STDERR_FILENO) != 0);
+  Result<proto::JobStatus> status = WaitForJob(broker, job_id, &progress);
+  if (!status.ok()) return Fail(status.status());
+  if (!output.empty() && status->state == proto::JobState::kDone) {
+    Status fetched = FetchOutput(context, *status, output);
+    if (!fetched.ok()) return Fail(fetched);
+    std::fprintf(stderr, "sieve: output written to %s\n", output.c_str());
+  }
+  return JobExitCode(*status);
+}
+
+}  // namespace
+
+int SubmitCommand(const ClientOptions& client, const JobRequest& request,
+                  const WaitOptions& wait) {
+  Status valid = ValidateInputs(request);
+  if (!valid.ok()) return Fail(valid);
+  zmq::context_t context;
+  PeerConnection broker(context, client.broker);
+  Result<SubmittedJob> job = SubmitJob(broker, request, nullptr);
+  if (!job.ok()) return Fail(job.status());
+  std::printf("%s\n", job->job_id.c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr, "sieve: job %s submitted: %llu rows in %llu chunks\n",
+               job->job_id.c_str(), static_cast<unsigned long long>(job->rows),
+               static_cast<unsigned long long>(job->chunks));
+  if (!wait.wait) return kExitOk;
+  return FollowJob(context, broker, job->job_id, wait.output);
+}
+
+int StatusCommand(const ClientOptions& client, const std::string& job_id) {
+  zmq::context_t context;
+  PeerConnection broker(context, client.broker);
+  uint64_t id = broker.NextRequestId();
+  proto::StatusQuery query{id, job_id.empty() ? std::nullopt : std::optional(job_id)};
+  Result<proto::Message> reply = broker.Call(std::move(query), id, kReplyTimeout);
+  if (!reply.ok()) return Fail(reply.status());
+  const auto& jobs = std::get<proto::StatusReply>(*reply).jobs;
+  if (client.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const proto::JobStatus& s : jobs) out.push_back(ToJson(s));
+    std::printf("%s\n", (job_id.empty() ? out : out.at(0)).dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("%-18s %-10s %12s %12s %9s  %s\n", "JOB", "STATE", "DONE", "TOTAL", "ERRORS",
+              "NAME");
+  for (const proto::JobStatus& s : jobs) {
+    std::printf("%-18s %-10s %12llu %12llu %9llu  %s\n", s.job_id.c_str(),
+                std::string(proto::EnumName(s.state)).c_str(),
+                static_cast<unsigned long long>(s.done_rows),
+                static_cast<unsigned long long>(s.total_rows),
+                static_cast<unsigned long long>(s.error_rows), s.name.c_str());
+  }
+  return kExitOk;
+}
+
+int WaitCommand(const ClientOptions& client, const std::string& job_id,
+                const std::string& output) {
+  zmq::context_t context;
+  PeerConnection broker(context, client.broker);
+  return FollowJob(context, broker, job_id, output);
+}
+
+int CancelCommand(const ClientOptions& client, const std::string& job_id) {
+  zmq::context_t context;
+  PeerConnection broker(context, client.broker);
+  uint64_t id = broker.NextRequestId();
+  Result<proto::Message> reply = broker.Call(proto::Cancel{id, job_id}, id, kReplyTimeout);
+  if (!reply.ok()) return Fail(reply.status());
+  std::fprintf(stderr, "sieve: job %s cancelled\n", job_id.c_str());
+  return kExitOk;
+}
+
+int FetchCommand(const ClientOptions& client, const std::string& job_id,
+                 const std::string& output) {
+  zmq::context_t context;
+  PeerConnection broker(context, client.broker);
+  Result<proto::JobStatus> status = QueryJob(broker, job_id);
+  if (!status.ok()) return Fail(status.status());
+  Status fetched = FetchOutput(context, *status, output);
+  if (!fetched.ok()) return Fail(fetched);
+  std::fprintf(stderr, "sieve: output written to %s\n", output.c_str());
+  return kExitOk;
+}
+
+int WorkersCommand(const ClientOptions& client) {
+  zmq::context_t context;
+  PeerConnection broker(context, client.broker);
+  uint64_t id = broker.NextRequestId();
+  Result<proto::Message> reply = broker.Call(proto::WorkersQuery{id}, id, kReplyTimeout);
+  if (!reply.ok()) return Fail(reply.status());
+  const auto& workers = std::get<proto::WorkersReply>(*reply).workers;
+  if (client.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const proto::WorkerInfo& w : workers) {
+      out.push_back({{"name", w.name},
+                     {"address", w.address},
+                     {"credit", w.credit},
+                     {"leases", w.leases},
+                     {"last_heartbeat_age_ms", w.last_heartbeat_age_ms},
+                     {"rows_done", w.rows_done}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("%-24s %6s %6s %10s %12s\n", "WORKER", "CREDIT", "LEASES", "SEEN(ms)", "ROWS");
+  for (const proto::WorkerInfo& w : workers) {
+    std::printf("%-24s %6u %6u %10llu %12llu\n", w.name.c_str(), w.credit, w.leases,
+                static_cast<unsigned long long>(w.last_heartbeat_age_ms),
+                static_cast<unsigned long long>(w.rows_done));
+  }
+  return kExitOk;
+}
+
+void PrintOutputPreview(const std::string& output, int rows) {
+  std::printf("Labelled output: %s\n", output.c_str());
+  Result<std::string> head = ReadFileRange(output, 0, 1 << 20);
+  if (!head.ok()) return;
+  // Records, not lines: quoted fields may hold newlines. Show the first and the last field.
+  RecordIterator records(*head);
+  RecordFields fields;
+  std::string_view record;
+  for (int i = 0; i <= rows; ++i) {
+    Result<bool> more = records.Next(&record);
+    if (!more.ok() || !*more || !ParseRecord(record, &fields).ok() || fields.size() < 2) break;
+    std::string first(fields[0].substr(0, 60));
+    std::printf("  %-62s %s\n", first.c_str(), std::string(fields[fields.size() - 1]).c_str());
+  }
+}
+
+}  // namespace sieve

@@ -1,0 +1,106 @@
+#include "client/job_watch.h"
+
+#include <cstdio>
+#include <thread>
+
+#include "common/file_util.h"
+
+namespace sieve {
+namespace {
+
+constexpr std::chrono::milliseconds kReplyTimeout{10'000};
+constexpr uint64_t kFetchBytes = 4u << 20;
+
+bool Finished(proto::JobState state) {
+  return state == proto::JobState::kDone || state == proto::JobState::kCancelled ||
+         state == proto::JobState::kFailed;
+}
+
+// Streams one file of a finished job from the collector into `path` (via `path.partial`).
+Status FetchFile(PeerConnection& collector, const std::string& job_id, std::string_view file,
+                 const std::string& path) {
+  std::string partial = path + ".partial";
+  std::FILE* out = std::fopen(partial.c_str(), "wb");
+  if (out == nullptr) return Status::IoError("cannot create " + partial);
+  uint64_t offset = 0;
+  Status status;
+  while (status.ok()) {
+    uint64_t id = collector.NextRequestId();
+    proto::Fetch fetch{id, job_id, offset, kFetchBytes, std::string(file)};
+    Result<proto::Message> reply = collector.Call(std::move(fetch), id, kReplyTimeout);
+    if (!reply.ok()) {
+      status = reply.status();
+      break;
+    }
+    auto* data = std::get_if<proto::FetchReply>(&*reply);
+    if (data == nullptr || data->offset != offset) {
+      status = Status::Internal("unexpected answer to FETCH");
+      break;
+    }
+    if (std::fwrite(data->data.data(), 1, data->data.size(), out) != data->data.size()) {
+      status = Status::IoError("cannot write " + partial);
+      break;
+    }
+    offset += data->data.size();
+    if (data->eof) break;
+    if (data->data.empty()) status = Status::Internal("collector sent an empty block before eof");
+  }
+  if (std::fclose(out) != 0 && status.ok()) status = Status::IoError("cannot write " + partial);
+  if (!status.ok()) {
+    (void)RemoveFile(partial);
+    return status;
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    return Status::IoError("cannot rename " + partial + " to " + path);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<proto::JobStatus> QueryJob(PeerConnection& broker, const std::string& job_id) {
+  uint64_t id = broker.NextRequestId();
+  Result<proto::Message> reply =
+      broker.Call(proto::StatusQuery{id, job_id}, id, kReplyTimeout);
+  if (!reply.ok()) return reply.status();
+  auto* status = std::get_if<proto::StatusReply>(&*reply);
+  if (status == nullptr || status->jobs.size() != 1) {
+    return Status::Internal("unexpected answer to STATUS");
+  }
+  return status->jobs[0];
+}
+
+Result<proto::JobStatus> WaitForJob(PeerConnection& broker, const std::string& job_id,
+                                    ProgressReporter* progress, std::chrono::milliseconds poll) {
+  while (true) {
+    Result<proto::JobStatus> status = QueryJob(broker, job_id);
+    if (!status.ok()) return status;
+    bool finished = Finished(status->state);
+    if (progress != nullptr) progress->Update(*status, finished);
+    if (finished) return status;
+    std::this_thread::sleep_for(poll);
+  }
+}
+
+Status FetchOutput(zmq::context_t& context, const proto::JobStatus& status,
+                   const std::string& path) {
+  if (status.state != proto::JobState::kDone) {
+    return Status::InvalidArgument("job " + status.job_id + " is " +
+                                   std::string(proto::EnumName(status.state)) +
+                                   ", so it has no output to fetch");
+  }
+  if (status.collector.empty()) {
+    return Status::Unavailable("the broker knows no collector for job " + status.job_id);
+  }
+  PeerConnection collector(context, status.collector);
+  SIEVE_RETURN_IF_ERROR(FetchFile(collector, status.job_id, proto::kFetchOutput, path));
+  SIEVE_RETURN_IF_ERROR(
+      FetchFile(collector, status.job_id, proto::kFetchSummary, path + ".summary.json"));
+  if (status.error_rows > 0) {
+    SIEVE_RETURN_IF_ERROR(
+        FetchFile(collector, status.job_id, proto::kFetchErrors, path + ".errors.csv"));
+  }
+  return Status::Ok();
+}
+
+}  // namespace sieve

@@ -1,0 +1,147 @@
+// sieve: the client CLI. Wires CLI11 to the subcommands in client/commands.h and
+// client/run_command.h. Exit codes: client/exit_codes.h.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+
+#include "client/commands.h"
+#include "client/exit_codes.h"
+#include "client/run_command.h"
+#include "proto/constants.h"
+
+namespace {
+
+// Flags shared by `run` and `submit` that describe the job.
+struct JobFlags {
+  sieve::JobRequest request;
+  double timeout_s = 15;
+  double connect_timeout_s = 5;
+};
+
+void AddJobFlags(CLI::App* cmd, JobFlags& flags) {
+  sieve::proto::JobSpec& spec = flags.request.spec;
+  cmd->add_option("inputs", flags.request.inputs, "Input CSV files (one shared header)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--chunk-rows", flags.request.chunk_rows, "Rows per chunk")
+      ->capture_default_str();
+  cmd->add_option("--fields", spec.fields, "Columns sent in each request (default: all)")
+      ->delimiter(',');
+  cmd->add_option("--label-field", spec.label_field,
+                  "Response field holding the label: a key or a JSON pointer (/result/label)")
+      ->capture_default_str();
+  cmd->add_option("--label-column", spec.label_column, "Name of the output column added")
+      ->capture_default_str();
+  cmd->add_option("--error-label", spec.error_label, "Label of rows that failed")
+      ->capture_default_str();
+  cmd->add_option("--timeout", flags.timeout_s, "Per-request timeout in seconds")
+      ->capture_default_str();
+  cmd->add_option("--connect-timeout", flags.connect_timeout_s, "Connect timeout in seconds")
+      ->capture_default_str();
+  cmd->add_option("--retries", spec.retries, "Retries per row on transient failures")
+      ->capture_default_str();
+  cmd->add_option("--header", spec.headers,
+                  "Extra HTTP header 'Name: value' (repeatable; never logged)");
+  cmd->add_option("--batch-size", spec.batch_size, "Rows per request (JSON array endpoint)")
+      ->capture_default_str();
+  cmd->add_option("--max-attempts", spec.max_attempts,
+                  "Leases of a chunk before its rows are labelled as errors")
+      ->capture_default_str();
+  cmd->add_option("--name", spec.name, "Job name shown in status listings");
+}
+
+void FinishJobFlags(JobFlags& flags) {
+  flags.request.spec.timeout_ms = static_cast<uint32_t>(flags.timeout_s * 1000);
+  flags.request.spec.connect_timeout_ms = static_cast<uint32_t>(flags.connect_timeout_s * 1000);
+  if (flags.request.spec.name.empty() && !flags.request.inputs.empty()) {
+    flags.request.spec.name = flags.request.inputs.front();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "sieve: label every row of CSV files through an HTTP inference endpoint.\n"
+      "Exit codes: 0 success, 1 job failed or had failed rows, 2 usage error, "
+      "3 cannot reach the broker."};
+  app.require_subcommand(1);
+  sieve::ClientOptions client;
+  const char* env_broker = std::getenv("SIEVE_BROKER");
+  client.broker = env_broker != nullptr && *env_broker != '\0' ? env_broker : sieve::kDefaultBroker;
+  auto add_broker = [&](CLI::App* cmd) {
+    cmd->add_option("--broker", client.broker, "Broker endpoint (default: $SIEVE_BROKER, then " +
+                                                   std::string(sieve::kDefaultBroker) + ")");
+  };
+
+  JobFlags job;
+  job.request.spec.timeout_ms = 15000;
+
+  sieve::RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand("run", "Run a whole job on this machine");
+  AddJobFlags(run_cmd, job);
+  run_cmd->add_option("-o,--output", run.output, "Output CSV")->required();
+  run_cmd->add_option("--endpoint", job.request.spec.endpoint,
+                      "Inference endpoint (default: start the bundled sieve-classifier)");
+  run_cmd->add_option("--workers", run.workers, "Worker count")->capture_default_str();
+  run_cmd->add_option("--concurrency", run.concurrency, "Requests in flight per worker")
+      ->capture_default_str();
+  run_cmd->add_option("--data-dir", run.data_dir,
+                      "Where broker and collector keep state (default: a temporary directory)");
+
+  sieve::WaitOptions wait;
+  CLI::App* submit_cmd = app.add_subcommand("submit", "Submit a job to a broker");
+  AddJobFlags(submit_cmd, job);
+  add_broker(submit_cmd);
+  submit_cmd->add_option("--endpoint", job.request.spec.endpoint, "Inference endpoint URL")
+      ->required();
+  submit_cmd->add_flag("--wait", wait.wait, "Show progress until the job ends");
+  submit_cmd->add_option("-o,--output", wait.output, "With --wait: fetch the output here");
+
+  std::string job_id;
+  CLI::App* status_cmd = app.add_subcommand("status", "Show one job or all jobs");
+  status_cmd->add_option("job", job_id, "Job id (default: all jobs)");
+  status_cmd->add_flag("--json", client.json, "Print JSON");
+  add_broker(status_cmd);
+
+  CLI::App* jobs_cmd = app.add_subcommand("jobs", "List all jobs");
+  jobs_cmd->add_flag("--json", client.json, "Print JSON");
+  add_broker(jobs_cmd);
+
+  std::string output;
+  CLI::App* wait_cmd = app.add_subcommand("wait", "Wait for a job to end");
+  wait_cmd->add_option("job", job_id, "Job id")->required();
+  wait_cmd->add_option("-o,--output", output, "Fetch the output here when done");
+  add_broker(wait_cmd);
+
+  CLI::App* cancel_cmd = app.add_subcommand("cancel", "Cancel a job");
+  cancel_cmd->add_option("job", job_id, "Job id")->required();
+  add_broker(cancel_cmd);
+
+  CLI::App* fetch_cmd = app.add_subcommand("fetch", "Download a finished job's output");
+  fetch_cmd->add_option("job", job_id, "Job id")->required();
+  fetch_cmd->add_option("-o,--output", output, "Output CSV")->required();
+  add_broker(fetch_cmd);
+
+  CLI::App* workers_cmd = app.add_subcommand("workers", "List connected workers");
+  workers_cmd->add_flag("--json", client.json, "Print JSON");
+  add_broker(workers_cmd);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : sieve::kExitUsage;
+  }
+  FinishJobFlags(job);
+
+  if (*run_cmd) return sieve::RunCommand(job.request, run);
+  if (*submit_cmd) return sieve::SubmitCommand(client, job.request, wait);
+  if (*status_cmd) return sieve::StatusCommand(client, job_id);
+  if (*jobs_cmd) return sieve::StatusCommand(client, "");
+  if (*wait_cmd) return sieve::WaitCommand(client, job_id, output);
+  if (*cancel_cmd) return sieve::CancelCommand(client, job_id);
+  if (*fetch_cmd) return sieve::FetchCommand(client, job_id, output);
+  if (*workers_cmd) return sieve::WorkersCommand(client);
+  return sieve::kExitUsage;
+}

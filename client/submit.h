@@ -1,0 +1,47 @@
+// Submitting a job: read the inputs as one logical CSV, check them, and stream their chunks to
+// the broker under credit-based flow control.
+//
+// Memory: at most `credit` chunks are held (sent, not yet acknowledged) plus the one being
+// read, whatever the input size. Bad input (malformed CSV, mismatched headers, a --fields
+// column that does not exist) is reported with file, line and reason by ValidateInputs before
+// anything is sent; should an input change between validation and upload, SubmitJob cancels
+// the half-uploaded job at the broker so it never runs.
+//
+// Thread-safety: functions without shared state.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "client/peer_connection.h"
+#include "common/csv_limits.h"
+#include "common/status.h"
+#include "proto/messages.h"
+
+namespace sieve {
+
+struct JobRequest {
+  std::vector<std::string> inputs;
+  proto::JobSpec spec;
+  uint32_t chunk_rows = 1000;
+  CsvLimits limits;
+};
+
+struct SubmittedJob {
+  std::string job_id;
+  uint64_t chunks = 0;
+  uint64_t rows = 0;
+};
+
+// Checks the inputs (headers, requested fields, every record) without contacting anyone.
+// Cost: one read of every input.
+Status ValidateInputs(const JobRequest& request);
+
+// Submits, uploads and seals the job. `on_chunk(rows_uploaded)` is called after each
+// acknowledged chunk. Unavailable when the broker does not answer.
+Result<SubmittedJob> SubmitJob(PeerConnection& broker, const JobRequest& request,
+                               const std::function<void(uint64_t)>& on_chunk);
+
+}  // namespace sieve

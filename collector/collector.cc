@@ -1,0 +1,371 @@
+#include "collector/collector.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "common/csv_record.h"
+#include "common/file_util.h"
+#include "common/zmq_io.h"
+#include "proto/job_id.h"
+
+namespace sieve {
+namespace {
+
+constexpr int kPollMs = 100;
+constexpr int64_t kMaxMessageBytes = int64_t{300} << 20;
+
+template <typename... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+
+// Counts the records in `labelled`; Corrupt when they do not parse.
+Result<uint64_t> CountRecords(std::string_view labelled) {
+  RecordIterator records(labelled);
+  std::string_view record;
+  uint64_t n = 0;
+  while (true) {
+    Result<bool> more = records.Next(&record);
+    if (!more.ok()) return more.status();
+    if (!*more) return n;
+    ++n;
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Collector>> Collector::Create(zmq::context_t& context,
+                                                     CollectorOptions options) {
+  if (options.data_dir.empty()) return Status::InvalidArgument("the collector needs --data-dir");
+  std::unique_ptr<Collector> collector(new Collector(context, std::move(options)));
+  SIEVE_RETURN_IF_ERROR(MakeDirs(collector->options_.data_dir + "/jobs"));
+  SIEVE_RETURN_IF_ERROR(collector->RecoverJobs());
+  try {
+    collector->router_.bind(collector->options_.listen);
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("cannot listen on " + collector->options_.listen + ": " +
+                               e.what());
+  }
+  collector->advertise_ = collector->options_.advertise.empty()
+                              ? BoundEndpoint(collector->router_)
+                              : collector->options_.advertise;
+  return collector;
+}
+
+Collector::Collector(zmq::context_t& context, CollectorOptions options)
+    : context_(context), options_(std::move(options)), router_(context_, zmq::socket_type::router) {
+  ConfigureSocket(router_, kMaxMessageBytes);
+}
+
+Collector::~Collector() = default;
+
+std::string Collector::JobDir(const std::string& job_id) const {
+  return options_.data_dir + "/jobs/" + job_id;
+}
+
+Status Collector::RecoverJobs() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.data_dir + "/jobs", ec)) {
+    std::string id = entry.path().filename().string();
+    if (!proto::IsValidJobId(id)) continue;
+    Result<std::unique_ptr<JobOutput>> job = JobOutput::Recover(entry.path().string());
+    if (job.status().code() == Status::Code::kNotFound) continue;  // never initialised
+    if (!job.ok()) return job.status();
+    jobs_[id] = std::move(*job);
+  }
+  spdlog::info("collector recovered {} jobs from {}", jobs_.size(), options_.data_dir);
+  return Status::Ok();
+}
+
+void Collector::ConnectBroker() {
+  broker_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
+  ConfigureSocket(*broker_, kMaxMessageBytes);
+  broker_->connect(options_.broker);
+  broker_seen_ms_ = options_.clock->NowMs();
+  SendToBroker(proto::CollectorReady{advertise_, options_.name});
+}
+
+Status Collector::Run() {
+  ConnectBroker();
+  spdlog::info("collector listening on {} (advertised {}), broker {}", BoundEndpoint(router_),
+               advertise_, options_.broker);
+  while (!stop_.load()) {
+    zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
+                               {broker_->handle(), 0, ZMQ_POLLIN, 0}};
+    try {
+      zmq::poll(items, 2, std::chrono::milliseconds(kPollMs));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) return Status::IoError(std::string("poll failed: ") + e.what());
+    }
+    HandleWorkers();
+    HandleBroker();
+    MergeAll();
+    KeepBrokerAlive(options_.clock->NowMs());
+  }
+  SendToBroker(proto::Disconnect{"collector shutting down"});
+  return Status::Ok();
+}
+
+void Collector::HandleWorkers() {
+  for (int i = 0; i < 1000; ++i) {
+    Result<std::optional<proto::Frames>> frames = ReceiveFrames(router_);
+    if (!frames.ok()) {
+      ++counters_.messages_refused;
+      continue;
+    }
+    if (!frames->has_value()) return;
+    Result<proto::Routed> routed = proto::PopIdentity(std::move(**frames));
+    if (!routed.ok()) {
+      ++counters_.messages_refused;
+      continue;
+    }
+    Result<proto::Message> message = proto::Decode(std::move(routed->body));
+    if (!message.ok()) {
+      ++counters_.messages_refused;
+      spdlog::warn("refused a message from {}: {}", IdentityToString(routed->identity),
+                   message.status().ToString());
+      Refuse(routed->identity, std::nullopt, message.status());
+      continue;
+    }
+    if (auto* result = std::get_if<proto::ChunkResult>(&*message)) {
+      OnResult(routed->identity, std::move(*result));
+    } else if (auto* fetch = std::get_if<proto::Fetch>(&*message)) {
+      OnFetch(routed->identity, *fetch);
+    } else {
+      ++counters_.messages_refused;
+      Refuse(routed->identity, std::nullopt,
+             Status::InvalidArgument("the collector does not accept " +
+                                     std::string(proto::CommandName(proto::CommandOf(*message)))));
+    }
+  }
+}
+
+void Collector::HandleBroker() {
+  for (int i = 0; i < 1000; ++i) {
+    Result<std::optional<proto::Frames>> frames = ReceiveFrames(*broker_);
+    if (!frames.ok()) continue;
+    if (!frames->has_value()) return;
+    broker_seen_ms_ = options_.clock->NowMs();
+    reconnect_delay_ms_ = 0;
+    Result<proto::Message> message = proto::Decode(std::move(**frames));
+    if (!message.ok()) {
+      ++counters_.messages_refused;
+      spdlog::warn("refused a message from the broker: {}", message.status().ToString());
+      continue;
+    }
+    std::visit(Overloaded{
+                   [&](const proto::JobOpen& m) { OnJobOpen(m); },
+                   [&](const proto::JobSealed& m) { OnJobSealed(m); },
+                   [&](const proto::JobCancel& m) { OnJobCancel(m); },
+                   [&](proto::ChunkResult& m) { OnResult("", std::move(m)); },
+                   [&](const proto::Heartbeat&) {},
+                   [&](const proto::Disconnect&) {
+                     SendToBroker(proto::CollectorReady{advertise_, options_.name});
+                   },
+                   [&](const proto::ErrorReply& m) {
+                     spdlog::warn("broker refused a message: {}", m.message);
+                   },
+                   [&](const auto&) { ++counters_.messages_refused; },
+               },
+               *message);
+  }
+}
+
+void Collector::OnJobOpen(const proto::JobOpen& open) {
+  auto it = jobs_.find(open.job_id);
+  if (it != jobs_.end()) {
+    // The broker (re)connected: tell it again what is durable here.
+    JobOutput& job = *it->second;
+    if (job.finished()) {
+      ReportDone(open.job_id, job);
+      return;
+    }
+    for (uint64_t chunk : job.CommittedChunks()) ReportCommitted(open.job_id, chunk, 0);
+    return;
+  }
+  JobMeta meta;
+  meta.job_id = open.job_id;
+  meta.header_record = open.header_record;
+  meta.label_column = open.label_column;
+  meta.opened_wall_ms = options_.clock->WallMs();
+  Result<std::unique_ptr<JobOutput>> job = JobOutput::Open(JobDir(open.job_id), meta);
+  if (!job.ok()) {
+    spdlog::error("job {}: cannot open its output: {}", open.job_id, job.status().ToString());
+    return;  // the broker sends JOB_OPEN again when it reconnects; results wait until then
+  }
+  spdlog::info("job {}: output opened", open.job_id);
+  jobs_[open.job_id] = std::move(*job);
+}
+
+void Collector::OnJobSealed(const proto::JobSealed& sealed) {
+  auto it = jobs_.find(sealed.job_id);
+  if (it == jobs_.end()) return;
+  Status s = it->second->Seal(sealed.total_chunks, sealed.total_rows);
+  if (!s.ok()) spdlog::error("job {}: cannot seal: {}", sealed.job_id, s.ToString());
+}
+
+void Collector::OnJobCancel(const proto::JobCancel& cancel) {
+  jobs_.erase(cancel.job_id);
+  Status s = RemoveTree(JobDir(cancel.job_id));
+  if (!s.ok()) spdlog::warn("job {}: {}", cancel.job_id, s.ToString());
+  spdlog::info("job {}: cancelled, output removed", cancel.job_id);
+}
+
+void Collector::OnResult(const std::string& peer, proto::ChunkResult result) {
+  auto reply = [&](bool ok, const std::string& message) {
+    if (peer.empty()) return;  // from the broker: COMMITTED is its answer
+    proto::ResultAck ack{result.job_id, result.chunk_index, result.attempt, ok, message};
+    Status s = SendMessage(router_, peer, std::move(ack));
+    if (!s.ok()) spdlog::debug("cannot acknowledge: {}", s.ToString());
+  };
+  auto it = jobs_.find(result.job_id);
+  if (it == jobs_.end()) {
+    reply(false, "unknown job " + result.job_id + " (not opened here yet, or cancelled)");
+    return;
+  }
+  JobOutput& job = *it->second;
+  if (job.IsCommitted(result.chunk_index)) {
+    ++counters_.duplicates;
+    reply(true, "duplicate");
+    ReportCommitted(result.job_id, result.chunk_index, result.attempt);
+    return;
+  }
+  Result<uint64_t> records = CountRecords(result.labelled);
+  if (!records.ok() || *records != result.row_count ||
+      (job.meta().sealed && result.chunk_index >= job.meta().total_chunks)) {
+    ++counters_.messages_refused;
+    std::string why = !records.ok() ? records.status().message()
+                                    : "holds " + std::to_string(*records) + " records, says " +
+                                          std::to_string(result.row_count);
+    spdlog::warn("job {} chunk {}: result refused: {}", result.job_id, result.chunk_index, why);
+    reply(false, "result refused: " + why);
+    return;
+  }
+  StoredResult stored;
+  stored.first_row = result.first_row;
+  stored.rows = result.row_count;
+  stored.error_rows = result.error_count;
+  stored.retries = result.retry_count;
+  stored.attempt = result.attempt;
+  for (proto::RowError& e : result.errors) stored.errors.push_back({e.row, std::move(e.reason)});
+  stored.labelled = std::move(result.labelled);
+  Status s = job.Store(result.chunk_index, stored);
+  if (!s.ok()) {
+    ++counters_.store_failures;
+    spdlog::error("job {} chunk {}: cannot store the result: {}", result.job_id,
+                  result.chunk_index, s.ToString());
+    reply(false, "collector cannot store the result: " + s.message());
+    return;
+  }
+  ++counters_.chunks_committed;
+  reply(true, "");
+  SendToBroker(proto::Committed{result.job_id, result.chunk_index, result.attempt,
+                                stored.rows, stored.error_rows});
+}
+
+void Collector::ReportCommitted(const std::string& job_id, uint64_t chunk_index,
+                                uint32_t attempt) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return;
+  Result<JobOutput::ChunkCounts> counts = it->second->CountsOf(chunk_index);
+  if (!counts.ok()) return;
+  SendToBroker(
+      proto::Committed{job_id, chunk_index, attempt, counts->rows, counts->error_rows});
+}
+
+void Collector::ReportDone(const std::string& job_id, const JobOutput& job) {
+  SendToBroker(proto::JobDone{job_id, job.output_path(), job.progress().rows,
+                              job.progress().error_rows, job.summary_path()});
+}
+
+void Collector::MergeAll() {
+  for (auto& [id, job] : jobs_) {
+    if (job->finished()) continue;
+    uint64_t rows_before = job->progress().rows;
+    Result<uint64_t> merged = job->MergeReady();
+    if (!merged.ok()) {
+      spdlog::error("job {}: merge paused: {}", id, merged.status().ToString());
+      continue;
+    }
+    counters_.rows_written += job->progress().rows - rows_before;
+    if (job->finished()) {
+      spdlog::info("job {}: output complete, {} rows ({} errors) in {}", id,
+                   job->progress().rows, job->progress().error_rows, job->output_path());
+      ReportDone(id, *job);
+    }
+  }
+}
+
+void Collector::OnFetch(const std::string& peer, const proto::Fetch& fetch) {
+  auto it = jobs_.find(fetch.job_id);
+  if (it == jobs_.end()) {
+    Refuse(peer, fetch.request_id, Status::NotFound("no job " + fetch.job_id + " here"));
+    return;
+  }
+  if (!it->second->finished()) {
+    Refuse(peer, fetch.request_id,
+           Status::Unavailable("job " + fetch.job_id + " is not finished yet"));
+    return;
+  }
+  std::string path;
+  if (fetch.file == proto::kFetchOutput) {
+    path = it->second->output_path();
+  } else if (fetch.file == proto::kFetchSummary) {
+    path = it->second->summary_path();
+  } else if (fetch.file == proto::kFetchErrors) {
+    path = it->second->errors_path();
+  } else {
+    Refuse(peer, fetch.request_id, Status::InvalidArgument("no file '" + fetch.file + "' to fetch"));
+    return;
+  }
+  Result<uint64_t> size = FileSize(path);
+  uint64_t want = std::min<uint64_t>(fetch.max_bytes, options_.max_fetch_bytes);
+  Result<std::string> data =
+      size.ok() ? ReadFileRange(path, fetch.offset, want) : Result<std::string>(size.status());
+  if (!data.ok()) {
+    Refuse(peer, fetch.request_id, data.status());
+    return;
+  }
+  proto::FetchReply reply;
+  reply.request_id = fetch.request_id;
+  reply.job_id = fetch.job_id;
+  reply.offset = fetch.offset;
+  reply.total_size = *size;
+  reply.eof = fetch.offset + data->size() >= *size;
+  reply.data = std::move(*data);
+  Status s = SendMessage(router_, peer, std::move(reply));
+  if (!s.ok()) spdlog::debug("cannot answer a fetch: {}", s.ToString());
+}
+
+void Collector::KeepBrokerAlive(int64_t now) {
+  if (now >= next_heartbeat_ms_) {
+    next_heartbeat_ms_ = now + options_.heartbeat_ms;
+    SendToBroker(proto::Heartbeat{});
+  }
+  int64_t silence = static_cast<int64_t>(options_.heartbeat_ms) * options_.liveness;
+  if (now - broker_seen_ms_ <= silence + reconnect_delay_ms_) return;
+  reconnect_delay_ms_ = reconnect_delay_ms_ == 0
+                            ? proto::kReconnectInitialMs
+                            : std::min<int64_t>(2 * reconnect_delay_ms_, proto::kReconnectMaxMs);
+  spdlog::warn("broker {} silent: reconnecting (next try in {} ms)", options_.broker,
+               reconnect_delay_ms_);
+  ConnectBroker();
+}
+
+void Collector::SendToBroker(proto::Message message) {
+  Status s = SendMessage(*broker_, "", std::move(message));
+  if (!s.ok()) spdlog::debug("cannot send to the broker: {}", s.ToString());
+}
+
+void Collector::Refuse(const std::string& peer, std::optional<uint64_t> request_id,
+                       const Status& status) {
+  proto::ErrorReply error;
+  error.request_id = request_id;
+  error.code = proto::ErrorCodeFor(status);
+  error.message = status.message();
+  Status s = SendMessage(router_, peer, std::move(error));
+  if (!s.ok()) spdlog::debug("cannot send an error: {}", s.ToString());
+}
+
+}  // namespace sieve

@@ -1,0 +1,99 @@
+// Collector: the sieve-collector process as a library. Receives chunk results from workers,
+// makes them durable, tells the broker, merges them in order into each job's output, and
+// serves finished outputs to clients (FETCH).
+//
+// DESIGN (threads, loop, invariants)
+// One thread runs Run(): it owns the ROUTER socket (workers and fetching clients connect to
+// it), the DEALER socket to the broker, and every JobOutput. Each iteration it (1) polls both
+// sockets for at most 100 ms and handles what is waiting, (2) heartbeats the broker and, when
+// the broker has been silent for `liveness` intervals, reconnects with backoff (1 s -> 32 s)
+// and announces itself again, (3) merges what can be merged and reports finished jobs.
+// Invariants: a RESULT is acknowledged (RESULT_ACK ok) and reported (COMMITTED) only after it
+// is durable; a chunk is stored at most once (duplicates are acknowledged, not stored); a
+// store failure (disk full) is answered with RESULT_ACK not-ok so the worker retries later,
+// and the job pauses instead of losing or corrupting anything.
+//
+// Thread-safety: Run() on one thread; RequestStop() from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "collector/job_output.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "proto/codec.h"
+
+namespace sieve {
+
+struct CollectorOptions {
+  std::string broker = "tcp://127.0.0.1:7400";
+  std::string listen = "tcp://127.0.0.1:7401";  // port 0 / '*' picks a free port
+  std::string advertise;  // the endpoint workers are told; default: the bound endpoint
+  std::string data_dir;
+  std::string name = "collector";
+  uint32_t heartbeat_ms = proto::kHeartbeatIntervalMs;
+  uint32_t liveness = proto::kHeartbeatLiveness;
+  uint32_t max_fetch_bytes = 4u << 20;  // largest FETCH_REPLY
+  const Clock* clock = &SystemClock::Get();
+};
+
+struct CollectorCounters {
+  uint64_t chunks_committed = 0;
+  uint64_t duplicates = 0;
+  uint64_t store_failures = 0;
+  uint64_t messages_refused = 0;
+  uint64_t rows_written = 0;
+};
+
+class Collector {
+ public:
+  // Opens the data dir (recovering every job in it) and binds the socket.
+  static Result<std::unique_ptr<Collector>> Create(zmq::context_t& context,
+                                                   CollectorOptions options);
+  ~Collector();
+
+  const std::string& endpoint() const { return advertise_; }
+  Status Run();
+  void RequestStop() { stop_.store(true); }
+  const CollectorCounters& counters() const { return counters_; }
+
+ private:
+  Collector(zmq::context_t& context, CollectorOptions options);
+  Status RecoverJobs();
+  void ConnectBroker();
+  void HandleWorkers();
+  void HandleBroker();
+  void OnResult(const std::string& peer, proto::ChunkResult result);
+  void OnFetch(const std::string& peer, const proto::Fetch& fetch);
+  void OnJobOpen(const proto::JobOpen& open);
+  void OnJobSealed(const proto::JobSealed& sealed);
+  void OnJobCancel(const proto::JobCancel& cancel);
+  void ReportCommitted(const std::string& job_id, uint64_t chunk_index, uint32_t attempt);
+  void ReportDone(const std::string& job_id, const JobOutput& job);
+  void MergeAll();
+  void KeepBrokerAlive(int64_t now);
+  void SendToBroker(proto::Message message);
+  void Refuse(const std::string& peer, std::optional<uint64_t> request_id, const Status& status);
+  std::string JobDir(const std::string& job_id) const;
+
+  zmq::context_t& context_;
+  CollectorOptions options_;
+  zmq::socket_t router_;
+  std::unique_ptr<zmq::socket_t> broker_;
+  std::string advertise_;
+  std::atomic<bool> stop_{false};
+
+  std::map<std::string, std::unique_ptr<JobOutput>> jobs_;
+  int64_t broker_seen_ms_ = 0;
+  int64_t next_heartbeat_ms_ = 0;
+  int64_t reconnect_delay_ms_ = 0;
+  CollectorCounters counters_;
+};
+
+}  // namespace sieve

@@ -1,0 +1,220 @@
+// DESIGN: see csv_chunker.h. The per-file work (blocks, scanning, limits) is CsvFileReader;
+// this file adds sources, headers and the cutting of records into chunks.
+#include "common/csv_chunker.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "common/csv_file_reader.h"
+#include "common/csv_record.h"
+#include "common/utf8.h"
+
+namespace sieve {
+namespace {
+
+constexpr size_t kMaxShownHeader = 200;
+
+class FileSource final : public CsvSource {
+ public:
+  FileSource(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~FileSource() override { ::close(fd_); }
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+
+  const std::string& name() const override { return path_; }
+  Result<size_t> Read(char* buf, size_t n) override {
+    while (true) {
+      const ssize_t got = ::read(fd_, buf, n);
+      if (got >= 0) return static_cast<size_t>(got);
+      if (errno != EINTR) return Status::IoError(path_ + ": read failed: " + std::strerror(errno));
+    }
+  }
+
+ private:
+  const std::string path_;
+  const int fd_;
+};
+
+class StringSource final : public CsvSource {
+ public:
+  StringSource(std::string name, std::shared_ptr<const std::string> data)
+      : name_(std::move(name)), data_(std::move(data)) {}
+
+  const std::string& name() const override { return name_; }
+  Result<size_t> Read(char* buf, size_t n) override {
+    const size_t got = std::min(n, data_->size() - pos_);
+    std::memcpy(buf, data_->data() + pos_, got);
+    pos_ += got;
+    return got;
+  }
+
+ private:
+  const std::string name_;
+  const std::shared_ptr<const std::string> data_;
+  size_t pos_ = 0;
+};
+
+std::string_view StripTerminator(std::string_view record) {
+  if (record.ends_with("\r\n")) return record.substr(0, record.size() - 2);
+  if (record.ends_with('\n')) return record.substr(0, record.size() - 1);
+  return record;
+}
+
+std::string Shown(std::string_view header) {
+  if (header.size() <= kMaxShownHeader) return "\"" + std::string(header) + "\"";
+  return "\"" + std::string(header.substr(0, kMaxShownHeader)) + "...\"";
+}
+
+std::string Where(const std::string& name, uint64_t line) {
+  return name + ":" + std::to_string(line) + ": ";
+}
+
+// Fills *header from the first file's header record.
+Status ParseHeader(const std::string& name, const CsvRawRecord& record, CsvHeader* header) {
+  header->raw = std::string(StripTerminator(record.bytes));
+  header->terminator = std::string(record.bytes.substr(header->raw.size()));
+  size_t bad = 0;
+  if (!IsValidUtf8(header->raw, &bad)) {
+    return Status::Corrupt(Where(name, record.line) + "invalid UTF-8 in the header at byte " +
+                           std::to_string(bad + 1) + "; save the file as UTF-8");
+  }
+  RecordFields fields;
+  Status parsed = ParseRecord(header->raw, &fields);
+  if (!parsed.ok()) return Status::Corrupt(Where(name, record.line) + parsed.message());
+  header->columns.assign(fields.begin(), fields.end());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CsvSource>> OpenCsvFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const std::string message = path + ": cannot open: " + std::strerror(errno);
+    if (errno == ENOENT) return Status::NotFound(message);
+    return Status::IoError(message);
+  }
+  return std::unique_ptr<CsvSource>(std::make_unique<FileSource>(path, fd));
+}
+
+std::unique_ptr<CsvSource> MakeCsvStringSource(std::string name, std::string data) {
+  return std::make_unique<StringSource>(std::move(name),
+                                        std::make_shared<const std::string>(std::move(data)));
+}
+
+CsvChunker::CsvChunker(std::vector<CsvSourceFactory> sources, CsvLimits limits,
+                       uint32_t rows_per_chunk)
+    : sources_(std::move(sources)), limits_(limits), rows_per_chunk_(rows_per_chunk) {}
+
+CsvChunker::~CsvChunker() = default;
+
+Result<std::unique_ptr<CsvChunker>> CsvChunker::Open(std::vector<std::string> paths,
+                                                     CsvLimits limits, uint32_t rows_per_chunk) {
+  std::vector<CsvSourceFactory> sources;
+  for (std::string& path : paths) {
+    sources.push_back([path = std::move(path)] { return OpenCsvFile(path); });
+  }
+  return OpenSources(std::move(sources), limits, rows_per_chunk);
+}
+
+Result<std::unique_ptr<CsvChunker>> CsvChunker::OpenString(std::string name, std::string data,
+                                                           CsvLimits limits,
+                                                           uint32_t rows_per_chunk) {
+  auto shared = std::make_shared<const std::string>(std::move(data));
+  CsvSourceFactory factory = [name = std::move(name),
+                              shared]() -> Result<std::unique_ptr<CsvSource>> {
+    return std::unique_ptr<CsvSource>(std::make_unique<StringSource>(name, shared));
+  };
+  return OpenSources({std::move(factory)}, limits, rows_per_chunk);
+}
+
+Result<std::unique_ptr<CsvChunker>> CsvChunker::OpenSources(std::vector<CsvSourceFactory> sources,
+                                                            CsvLimits limits,
+                                                            uint32_t rows_per_chunk) {
+  if (sources.empty()) return Status::InvalidArgument("no input files given");
+  if (rows_per_chunk == 0) return Status::InvalidArgument("rows per chunk must be at least 1");
+  SIEVE_RETURN_IF_ERROR(limits.Validate());
+  std::unique_ptr<CsvChunker> chunker(new CsvChunker(std::move(sources), limits, rows_per_chunk));
+  for (size_t i = 0; i < chunker->sources_.size(); ++i) {
+    Result<std::unique_ptr<CsvFileReader>> reader = chunker->OpenFile(i);
+    if (!reader.ok()) return reader.status();
+    if (i == 0) chunker->reader_ = std::move(*reader);  // keep reading where its header ends
+  }
+  chunker->next_source_ = 1;
+  return chunker;
+}
+
+Result<std::unique_ptr<CsvFileReader>> CsvChunker::OpenFile(size_t i) {
+  Result<std::unique_ptr<CsvSource>> source = sources_[i]();
+  if (!source.ok()) return source.status();
+  const std::string name = (*source)->name();
+  auto reader = std::make_unique<CsvFileReader>(std::move(*source), limits_);
+  CsvRawRecord record;
+  Result<bool> found = reader->Next(&record);
+  if (!found.ok()) return found.status();
+  if (!*found) {
+    return Status::Corrupt(name + ": empty input: no header line; the first line must name the "
+                           "columns, e.g. website,content");
+  }
+  if (i == 0) {
+    first_source_name_ = name;
+    SIEVE_RETURN_IF_ERROR(ParseHeader(name, record, &header_));
+  } else if (StripTerminator(record.bytes) != header_.raw) {
+    return Status::Corrupt(Where(name, record.line) + "header " +
+                           Shown(StripTerminator(record.bytes)) + " differs from the header " +
+                           Shown(header_.raw) + " of " + first_source_name_ +
+                           "; all input files must have the same header");
+  }
+  return reader;
+}
+
+Result<std::optional<CsvChunk>> CsvChunker::Next() {
+  if (!error_.ok()) return error_;
+  Result<std::optional<CsvChunk>> chunk = FillChunk();
+  if (!chunk.ok()) error_ = chunk.status();
+  return chunk;
+}
+
+Result<std::optional<CsvChunk>> CsvChunker::FillChunk() {
+  CsvChunk chunk;
+  while (chunk.row_count < rows_per_chunk_) {
+    if (reader_ == nullptr) {
+      if (chunk.row_count > 0 || next_source_ >= sources_.size()) break;
+      Result<std::unique_ptr<CsvFileReader>> reader = OpenFile(next_source_++);
+      if (!reader.ok()) return reader.status();
+      reader_ = std::move(*reader);
+    }
+    CsvRawRecord record;
+    Result<bool> found = reader_->Next(&record);
+    if (!found.ok()) return found.status();
+    if (!*found) {
+      reader_.reset();  // a chunk never spans two files
+      continue;
+    }
+    if (record.field_count != header_.columns.size()) {
+      return Status::Corrupt(Where(reader_->name(), record.line) + "record has " +
+                             std::to_string(record.field_count) + " fields but the header has " +
+                             std::to_string(header_.columns.size()) +
+                             "; fields holding commas must be quoted");
+    }
+    if (chunk.row_count == 0) {
+      chunk.index = next_index_++;
+      chunk.first_row = next_row_;
+      chunk.source = reader_->name();
+      chunk.first_line = record.line;
+      chunk.bytes.reserve(last_chunk_bytes_ + last_chunk_bytes_ / 8);
+    }
+    chunk.bytes.append(record.bytes);
+    ++chunk.row_count;
+    ++next_row_;
+  }
+  if (chunk.row_count == 0) return std::optional<CsvChunk>();
+  last_chunk_bytes_ = chunk.bytes.size();
+  return std::optional<CsvChunk>(std::move(chunk));
+}
+
+}  // namespace sieve

@@ -1,0 +1,126 @@
+// CsvChunker: turns one or more CSV files (one logical input) into chunks of whole records.
+//
+// DESIGN
+// The files are read one after the other, block by block (CsvLimits::block_bytes). Each
+// file's first non-blank record is its header; every file's header must equal the first
+// file's byte for byte (after stripping a UTF-8 BOM and the line terminator). Open() checks
+// all headers up front, so a mismatch is reported before any chunk is produced. Next() then
+// cuts the data records into chunks of at most rows_per_chunk records at true record
+// boundaries (quoted fields may hold newlines). A chunk never spans two files, so the last
+// chunk of each file may be short.
+//
+// Each record keeps its original bytes (including "\r\n" or "\n"); a final record without
+// a terminator gets "\n" appended. Blank lines (a lone "\n" or "\r\n") are not records and
+// are skipped, as pandas and Python's csv module do. Every record is validated while it is
+// scanned: quoting rules (see csv_record.h), same field count as the header, and the
+// limits of CsvLimits; the first violation stops the input with an error
+// "<file>:<line>: <reason>" where line is the 1-based physical line in that file.
+//
+// Memory: one block plus the record that straddles it, plus the chunk being built —
+// independent of the input size. Throughput: the scan is SIMD mask arithmetic, ~GB/s.
+//
+// Thread-safety: none; one chunker is used by one thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/csv_limits.h"
+#include "common/status.h"
+
+namespace sieve {
+
+class CsvFileReader;
+
+// A stream of bytes to chunk: a file, or a string in tests and fuzzing.
+class CsvSource {
+ public:
+  virtual ~CsvSource() = default;
+  // The name used in error messages (the path as given for files).
+  virtual const std::string& name() const = 0;
+  // Reads up to `n` bytes into `buf`; returns the count, 0 only at the end of the stream.
+  // Fails with IoError.
+  [[nodiscard]] virtual Result<size_t> Read(char* buf, size_t n) = 0;
+};
+
+// Opens `path` for reading. Fails with NotFound or IoError naming the path.
+[[nodiscard]] Result<std::unique_ptr<CsvSource>> OpenCsvFile(const std::string& path);
+// A source over `data`, reported as `name` in errors.
+std::unique_ptr<CsvSource> MakeCsvStringSource(std::string name, std::string data);
+
+// Opens a source again from the start: CsvChunker reads each input twice (headers first).
+using CsvSourceFactory = std::function<Result<std::unique_ptr<CsvSource>>()>;
+
+struct CsvHeader {
+  std::string raw;                   // header bytes without BOM and terminator
+  std::string terminator;            // "\n" or "\r\n", as in the first file
+  std::vector<std::string> columns;  // unquoted column names
+};
+
+struct CsvChunk {
+  uint64_t index = 0;       // 0-based across the logical input
+  uint64_t first_row = 0;   // 0-based data row number across all files
+  uint32_t row_count = 0;   // >= 1
+  std::string bytes;        // the records, each ending with its own terminator
+  std::string source;       // name of the file the records come from
+  uint64_t first_line = 0;  // 1-based physical line of the first record in `source`
+};
+
+class CsvChunker {
+ public:
+  // Opens `paths` (at least one) as one logical input and reads and checks every header.
+  // Fails with InvalidArgument (no paths, rows_per_chunk == 0, bad limits), NotFound /
+  // IoError (a file), Corrupt (empty input, no header, invalid UTF-8 in a header, a header
+  // that differs from the first file's — the message names both files) or TooLarge
+  // (a header over the limits).
+  [[nodiscard]] static Result<std::unique_ptr<CsvChunker>> Open(std::vector<std::string> paths,
+                                                                CsvLimits limits,
+                                                                uint32_t rows_per_chunk);
+  // As Open, over arbitrary sources; each factory must yield the same bytes every call.
+  [[nodiscard]] static Result<std::unique_ptr<CsvChunker>> OpenSources(
+      std::vector<CsvSourceFactory> sources, CsvLimits limits, uint32_t rows_per_chunk);
+  // Convenience for tests and fuzzing: one in-memory input named `name`.
+  [[nodiscard]] static Result<std::unique_ptr<CsvChunker>> OpenString(std::string name,
+                                                                      std::string data,
+                                                                      CsvLimits limits,
+                                                                      uint32_t rows_per_chunk);
+
+  ~CsvChunker();
+  CsvChunker(const CsvChunker&) = delete;
+  CsvChunker& operator=(const CsvChunker&) = delete;
+
+  // The first file's header (valid for the chunker's lifetime).
+  const CsvHeader& header() const { return header_; }
+
+  // Returns the next chunk, or nullopt after the last one. Fails with Corrupt / TooLarge
+  // ("<file>:<line>: <reason>") or IoError; after a failure every call returns that error.
+  [[nodiscard]] Result<std::optional<CsvChunk>> Next();
+
+  // Data rows returned so far.
+  uint64_t rows_read() const { return next_row_; }
+
+ private:
+  CsvChunker(std::vector<CsvSourceFactory> sources, CsvLimits limits, uint32_t rows_per_chunk);
+  // Opens source `i` and reads its header; the first call (i == 0) sets header_, later
+  // calls compare against it.
+  Result<std::unique_ptr<CsvFileReader>> OpenFile(size_t i);
+  Result<std::optional<CsvChunk>> FillChunk();
+
+  std::vector<CsvSourceFactory> sources_;
+  CsvLimits limits_;
+  uint32_t rows_per_chunk_;
+  CsvHeader header_;
+  std::string first_source_name_;
+  size_t next_source_ = 0;
+  std::unique_ptr<CsvFileReader> reader_;  // the current file, null between files
+  uint64_t next_index_ = 0;
+  uint64_t next_row_ = 0;
+  size_t last_chunk_bytes_ = 0;  // to reserve the next chunk's buffer in one allocation
+  Status error_;
+};
+
+}  // namespace sieve

@@ -1,0 +1,245 @@
+// The commands a client (the `sieve` CLI) exchanges with the broker and the collector, and
+// ERROR, the refusal any peer may send. Same conventions as proto/messages.h.
+// Specification: docs/protocol.md.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proto/constants.h"
+#include "proto/message_parts.h"
+
+namespace sieve::proto {
+
+struct Submit {
+  static constexpr Command kCommand = Command::kSubmit;
+  std::uint64_t request_id = 0;
+  JobSpec spec;
+  std::vector<std::string> inputs;         // input file names, for status and the summary
+  std::optional<std::string> output_path;  // absent: the collector chooses
+  std::string header_record;               // bulk: the CSV header record shared by all inputs
+
+  bool operator==(const Submit&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+    v.Field("spec", m.spec, Rule::kRequired);
+    v.Field("inputs", m.inputs, Rule::kOptional);
+    v.Field("output_path", m.output_path, Rule::kOptional);
+    v.Bulk(m.header_record);
+  }
+};
+
+struct Submitted {
+  static constexpr Command kCommand = Command::kSubmitted;
+  std::uint64_t request_id = 0;
+  std::string job_id;
+  std::uint32_t credit = 0;  // CHUNKs the client may send before the next CHUNK_ACK
+
+  bool operator==(const Submitted&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("credit", m.credit, Rule::kRequired);
+  }
+};
+
+struct Chunk {
+  static constexpr Command kCommand = Command::kChunk;
+  std::string job_id;
+  std::uint64_t chunk_index = 0;
+  std::uint64_t first_row = 0;
+  std::uint64_t row_count = 0;
+  std::string chunk;  // bulk: the chunk's CSV records (no header record)
+
+  bool operator==(const Chunk&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("chunk_index", m.chunk_index, Rule::kRequired);
+    v.Field("first_row", m.first_row, Rule::kRequired);
+    v.Field("row_count", m.row_count, Rule::kRequired);
+    v.Bulk(m.chunk);
+  }
+};
+
+struct ChunkAck {
+  static constexpr Command kCommand = Command::kChunkAck;
+  std::string job_id;
+  std::uint64_t chunk_index = 0;
+  std::uint32_t credit = 0;  // CHUNKs the client may have unacknowledged from now on
+
+  bool operator==(const ChunkAck&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("chunk_index", m.chunk_index, Rule::kRequired);
+    v.Field("credit", m.credit, Rule::kRequired);
+  }
+};
+
+struct Seal {
+  static constexpr Command kCommand = Command::kSeal;
+  std::string job_id;
+  std::uint64_t total_chunks = 0;
+  std::uint64_t total_rows = 0;
+
+  bool operator==(const Seal&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("total_chunks", m.total_chunks, Rule::kRequired);
+    v.Field("total_rows", m.total_rows, Rule::kRequired);
+  }
+};
+
+struct Sealed {
+  static constexpr Command kCommand = Command::kSealed;
+  std::string job_id;
+
+  bool operator==(const Sealed&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+  }
+};
+
+struct StatusQuery {  // STATUS
+  static constexpr Command kCommand = Command::kStatus;
+  std::uint64_t request_id = 0;
+  std::optional<std::string> job_id;  // absent: all jobs
+
+  bool operator==(const StatusQuery&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+    v.Field("job_id", m.job_id, Rule::kJobId);
+  }
+};
+
+struct StatusReply {
+  static constexpr Command kCommand = Command::kStatusReply;
+  std::uint64_t request_id = 0;
+  std::vector<JobStatus> jobs;
+
+  bool operator==(const StatusReply&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+    v.Field("jobs", m.jobs, Rule::kRequired);
+  }
+};
+
+struct WorkersQuery {  // WORKERS
+  static constexpr Command kCommand = Command::kWorkers;
+  std::uint64_t request_id = 0;
+
+  bool operator==(const WorkersQuery&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+  }
+};
+
+struct WorkersReply {
+  static constexpr Command kCommand = Command::kWorkersReply;
+  std::uint64_t request_id = 0;
+  std::vector<WorkerInfo> workers;
+
+  bool operator==(const WorkersReply&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+    v.Field("workers", m.workers, Rule::kRequired);
+  }
+};
+
+struct Cancel {
+  static constexpr Command kCommand = Command::kCancel;
+  std::uint64_t request_id = 0;
+  std::string job_id;
+
+  bool operator==(const Cancel&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+    v.Field("job_id", m.job_id, Rule::kJobId);
+  }
+};
+
+struct CancelReply {
+  static constexpr Command kCommand = Command::kCancelReply;
+  std::uint64_t request_id = 0;
+  std::string job_id;
+  JobState state = JobState::kCancelled;  // the job's state after the request
+
+  bool operator==(const CancelReply&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("state", m.state, Rule::kRequired);
+  }
+};
+
+struct Fetch {
+  static constexpr Command kCommand = Command::kFetch;
+  std::uint64_t request_id = 0;
+  std::string job_id;
+  std::uint64_t offset = 0;     // byte offset into the finished output file
+  std::uint64_t max_bytes = 0;  // the reply carries at most this many bytes
+  std::string file{kFetchOutput};  // kFetchOutput, kFetchSummary or kFetchErrors
+
+  bool operator==(const Fetch&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("offset", m.offset, Rule::kRequired);
+    v.Field("max_bytes", m.max_bytes, Rule::kRequired);
+    v.Field("file", m.file, Rule::kOptional);
+  }
+};
+
+struct FetchReply {
+  static constexpr Command kCommand = Command::kFetchReply;
+  std::uint64_t request_id = 0;
+  std::string job_id;
+  std::uint64_t offset = 0;      // offset of the first byte in `data`
+  bool eof = false;              // `data` ends at the end of the file
+  std::uint64_t total_size = 0;  // size of the output file
+  std::string data;              // bulk: the bytes
+
+  bool operator==(const FetchReply&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("offset", m.offset, Rule::kRequired);
+    v.Field("eof", m.eof, Rule::kRequired);
+    v.Field("total_size", m.total_size, Rule::kRequired);
+    v.Bulk(m.data);
+  }
+};
+
+struct ErrorReply {  // ERROR
+  static constexpr Command kCommand = Command::kError;
+  std::optional<std::uint64_t> request_id;  // of the refused request, when known
+  ErrorCode code = ErrorCode::kUnknown;
+  std::string message;  // for people; never holds secrets or peer bytes verbatim
+
+  bool operator==(const ErrorReply&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kOptional);
+    v.Field("code", m.code, Rule::kRequired);
+    v.Field("message", m.message, Rule::kOptional);
+  }
+};
+
+}  // namespace sieve::proto

@@ -1,0 +1,209 @@
+// The parts that Sieve messages embed: enumerations and nested maps (JobSpec, LeaseRef, ...).
+// Specification: docs/protocol.md. The commands themselves are in proto/messages.h.
+//
+// Each struct has a `Schema(m, v)` that lists its fields (key, member, rule) in wire order;
+// proto/codec.cc walks the schema to encode and decode, so a field is declared exactly once.
+//
+// Field rules: kRequired fields must be present; kOptional fields keep their default (shown
+// below) when absent, and std::optional<T> members are omitted when empty; kJobId fields are
+// required and must be valid job ids (proto/job_id.h), and when the member is a
+// std::optional only the "valid" part applies. Integers are msgpack unsigned integers and are
+// refused when out of the member's range.
+//
+// SECRET: JobSpec::headers holds HTTP headers such as "Authorization: Bearer ...". They must
+// never be logged, printed or written into error messages, summaries or metrics labels.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+#include "proto/constants.h"
+
+namespace sieve::proto {
+
+enum class Rule : std::uint8_t { kRequired, kOptional, kJobId };
+
+// ---------------------------------------------------------------------------------------
+// Enumerations, carried on the wire as their lowercase names.
+
+enum class JobState : std::uint8_t { kOpen, kSealed, kDone, kFailed, kCancelled };
+enum class ErrorCode : std::uint8_t {
+  kUnknown,          // a code this build does not know (sent by a newer peer)
+  kMalformed,        // the request could not be decoded
+  kVersionMismatch,  // the request's protocol version is not ours
+  kTooLarge,         // a frame or field is past a limit
+  kNotAllowed,       // the peer may not send this command (wrong role, unauthenticated)
+  kUnknownJob,       // no such job
+  kInvalid,          // decoded, but the values make no sense (e.g. chunk index past the end)
+  kBusy,             // no capacity now; retry later
+  kInternal,         // a bug or local failure on the receiver
+};
+
+std::string_view EnumName(JobState state);
+std::string_view EnumName(ErrorCode code);
+// Parse a wire name. JobState is strict (false on an unknown name); ErrorCode maps unknown
+// names to kUnknown so that a refusal is always readable.
+bool ParseEnumName(std::string_view name, JobState* out);
+bool ParseEnumName(std::string_view name, ErrorCode* out);
+
+// The ErrorCode that tells a peer why its message was refused with `status`.
+ErrorCode ErrorCodeFor(const Status& status);
+
+// ---------------------------------------------------------------------------------------
+// Embedded maps.
+
+// What to do with every row of a job. Sent in SUBMIT and in every ASSIGN.
+struct JobSpec {
+  std::string name;                               // human-readable job name
+  std::string endpoint;                           // required: http(s) URL rows are POSTed to
+  std::vector<std::string> fields;                // columns in the JSON body; empty = all
+  std::string label_field{kDefaultLabelField};    // response JSON field holding the label
+  std::string label_column{kDefaultLabelColumn};  // output column appended to each record
+  std::string error_label{kDefaultErrorLabel};    // label of a row that failed for good
+  std::uint32_t timeout_ms = kDefaultTimeoutMs;
+  std::uint32_t connect_timeout_ms = kDefaultConnectTimeoutMs;
+  std::uint32_t retries = kDefaultRetries;       // per row, on transient failures
+  std::vector<std::string> headers;              // SECRET: "Key: Value" HTTP headers
+  std::uint32_t batch_size = kDefaultBatchSize;  // rows per HTTP request
+  std::uint32_t concurrency = 0;                 // hint: requests in flight; 0 = worker's default
+  std::uint32_t max_attempts = kDefaultMaxAttempts;  // leases of one chunk before it fails
+
+  bool operator==(const JobSpec&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("name", m.name, Rule::kOptional);
+    v.Field("endpoint", m.endpoint, Rule::kRequired);
+    v.Field("fields", m.fields, Rule::kOptional);
+    v.Field("label_field", m.label_field, Rule::kOptional);
+    v.Field("label_column", m.label_column, Rule::kOptional);
+    v.Field("error_label", m.error_label, Rule::kOptional);
+    v.Field("timeout_ms", m.timeout_ms, Rule::kOptional);
+    v.Field("connect_timeout_ms", m.connect_timeout_ms, Rule::kOptional);
+    v.Field("retries", m.retries, Rule::kOptional);
+    v.Field("headers", m.headers, Rule::kOptional);
+    v.Field("batch_size", m.batch_size, Rule::kOptional);
+    v.Field("concurrency", m.concurrency, Rule::kOptional);
+    v.Field("max_attempts", m.max_attempts, Rule::kOptional);
+  }
+};
+
+// One lease: a chunk of a job, at one attempt.
+struct LeaseRef {
+  std::string job_id;
+  std::uint64_t chunk_index = 0;
+  std::uint32_t attempt = 0;
+
+  bool operator==(const LeaseRef&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("chunk_index", m.chunk_index, Rule::kRequired);
+    v.Field("attempt", m.attempt, Rule::kRequired);
+  }
+};
+
+// A row that got the error label. `row` is the 0-based index of the data record in the job
+// (the header record is not counted).
+struct RowError {
+  std::uint64_t row = 0;
+  std::string reason;
+
+  bool operator==(const RowError&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("row", m.row, Rule::kRequired);
+    v.Field("reason", m.reason, Rule::kRequired);
+  }
+};
+
+// HTTP counters for one chunk.
+struct HttpStats {
+  std::uint64_t requests = 0;
+  std::uint64_t status_2xx = 0;
+  std::uint64_t status_4xx = 0;
+  std::uint64_t status_5xx = 0;
+  std::uint64_t transport_errors = 0;  // connect errors, timeouts, resets
+  std::uint64_t latency_ms_total = 0;
+  std::uint64_t latency_ms_max = 0;
+
+  bool operator==(const HttpStats&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("requests", m.requests, Rule::kOptional);
+    v.Field("status_2xx", m.status_2xx, Rule::kOptional);
+    v.Field("status_4xx", m.status_4xx, Rule::kOptional);
+    v.Field("status_5xx", m.status_5xx, Rule::kOptional);
+    v.Field("transport_errors", m.transport_errors, Rule::kOptional);
+    v.Field("latency_ms_total", m.latency_ms_total, Rule::kOptional);
+    v.Field("latency_ms_max", m.latency_ms_max, Rule::kOptional);
+  }
+};
+
+// One job in a STATUS_REPLY.
+struct JobStatus {
+  std::string job_id;
+  std::string name;
+  JobState state = JobState::kOpen;
+  std::uint64_t total_rows = 0;  // 0 until sealed
+  std::uint64_t done_rows = 0;
+  std::uint64_t error_rows = 0;
+  std::uint64_t chunks_total = 0;  // 0 until sealed
+  std::uint64_t chunks_queued = 0;
+  std::uint64_t chunks_leased = 0;
+  std::uint64_t chunks_done = 0;
+  std::uint64_t chunks_failed = 0;
+  std::uint64_t created_unix_ms = 0;
+  std::uint64_t finished_unix_ms = 0;  // 0 while the job runs
+  std::string output_path;
+  std::string collector;  // endpoint to FETCH the output from; empty if unknown
+
+  bool operator==(const JobStatus&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("name", m.name, Rule::kOptional);
+    v.Field("state", m.state, Rule::kRequired);
+    v.Field("total_rows", m.total_rows, Rule::kOptional);
+    v.Field("done_rows", m.done_rows, Rule::kOptional);
+    v.Field("error_rows", m.error_rows, Rule::kOptional);
+    v.Field("chunks_total", m.chunks_total, Rule::kOptional);
+    v.Field("chunks_queued", m.chunks_queued, Rule::kOptional);
+    v.Field("chunks_leased", m.chunks_leased, Rule::kOptional);
+    v.Field("chunks_done", m.chunks_done, Rule::kOptional);
+    v.Field("chunks_failed", m.chunks_failed, Rule::kOptional);
+    v.Field("created_unix_ms", m.created_unix_ms, Rule::kOptional);
+    v.Field("finished_unix_ms", m.finished_unix_ms, Rule::kOptional);
+    v.Field("output_path", m.output_path, Rule::kOptional);
+    v.Field("collector", m.collector, Rule::kOptional);
+  }
+};
+
+// One worker in a WORKERS_REPLY.
+struct WorkerInfo {
+  std::string name;
+  std::string address;  // printable form of the worker's routing identity / peer address
+  std::uint32_t credit = 0;
+  std::uint32_t leases = 0;
+  std::uint64_t last_heartbeat_age_ms = 0;
+  std::uint64_t rows_done = 0;
+
+  bool operator==(const WorkerInfo&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("name", m.name, Rule::kRequired);
+    v.Field("address", m.address, Rule::kOptional);
+    v.Field("credit", m.credit, Rule::kOptional);
+    v.Field("leases", m.leases, Rule::kOptional);
+    v.Field("last_heartbeat_age_ms", m.last_heartbeat_age_ms, Rule::kOptional);
+    v.Field("rows_done", m.rows_done, Rule::kOptional);
+  }
+};
+
+}  // namespace sieve::proto

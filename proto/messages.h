@@ -1,0 +1,275 @@
+// The commands that pipeline processes (worker, broker, collector) exchange, as typed
+// structs. Client commands are in proto/client_messages.h; proto/codec.h joins both in
+// proto::Message. Specification (frames, fields, who sends what, what the receiver does):
+// docs/protocol.md.
+//
+// Each struct has `kCommand` and a `Schema(m, v)` that lists its header fields (key, member,
+// rule; see proto/message_parts.h) and then its bulk frames in wire order. Bulk frames carry
+// raw bytes (CSV records) that are never re-encoded.
+//
+// Ids: request_id is a uint64 chosen by the requester and echoed in the reply; job_id is a
+// string (proto/job_id.h); chunk_index counts chunks from 0; attempt counts leases of one
+// chunk from 1; rows are counted from 0 without the header record.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proto/constants.h"
+#include "proto/message_parts.h"
+
+namespace sieve::proto {
+
+// ---------------------------------------------------------------- worker <-> broker
+
+struct Ready {
+  static constexpr Command kCommand = Command::kReady;
+  std::string worker;             // worker name (host:pid by default)
+  std::uint32_t credit = 0;       // how many more chunks it can take now
+  std::uint32_t concurrency = 0;  // HTTP requests it runs in flight
+  std::string version;            // software version, for WORKERS listings
+
+  bool operator==(const Ready&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("worker", m.worker, Rule::kRequired);
+    v.Field("credit", m.credit, Rule::kRequired);
+    v.Field("concurrency", m.concurrency, Rule::kOptional);
+    v.Field("version", m.version, Rule::kOptional);
+  }
+};
+
+struct Assign {
+  static constexpr Command kCommand = Command::kAssign;
+  std::string job_id;
+  std::uint64_t chunk_index = 0;
+  std::uint32_t attempt = 0;
+  std::uint64_t first_row = 0;
+  std::uint64_t row_count = 0;
+  std::uint32_t lease_ms = kDefaultLeaseMs;  // lease lasts this long past the last heartbeat
+  std::string collector;                     // endpoint the RESULT goes to
+  JobSpec spec;
+  std::string header_record;  // bulk: the job's CSV header record, with its line ending
+  std::string chunk;          // bulk: the chunk's CSV records
+
+  bool operator==(const Assign&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("chunk_index", m.chunk_index, Rule::kRequired);
+    v.Field("attempt", m.attempt, Rule::kRequired);
+    v.Field("first_row", m.first_row, Rule::kRequired);
+    v.Field("row_count", m.row_count, Rule::kRequired);
+    v.Field("lease_ms", m.lease_ms, Rule::kRequired);
+    v.Field("collector", m.collector, Rule::kRequired);
+    v.Field("spec", m.spec, Rule::kRequired);
+    v.Bulk(m.header_record);
+    v.Bulk(m.chunk);
+  }
+};
+
+struct Heartbeat {
+  static constexpr Command kCommand = Command::kHeartbeat;
+  std::vector<LeaseRef> leases;  // W->B: leases the worker holds; B->W: empty
+
+  bool operator==(const Heartbeat&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("leases", m.leases, Rule::kOptional);
+  }
+};
+
+struct Release {
+  static constexpr Command kCommand = Command::kRelease;
+  std::string job_id;
+  std::uint64_t chunk_index = 0;
+  std::uint32_t attempt = 0;
+  std::string reason;  // e.g. "draining"
+
+  bool operator==(const Release&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("chunk_index", m.chunk_index, Rule::kRequired);
+    v.Field("attempt", m.attempt, Rule::kRequired);
+    v.Field("reason", m.reason, Rule::kOptional);
+  }
+};
+
+struct DropJob {
+  static constexpr Command kCommand = Command::kDropJob;
+  std::string job_id;
+
+  bool operator==(const DropJob&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+  }
+};
+
+struct Disconnect {
+  static constexpr Command kCommand = Command::kDisconnect;
+  std::string reason;
+
+  bool operator==(const Disconnect&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("reason", m.reason, Rule::kOptional);
+  }
+};
+
+// ---------------------------------------------------------------- worker <-> collector
+
+struct ChunkResult {  // RESULT
+  static constexpr Command kCommand = Command::kResult;
+  std::string job_id;
+  std::uint64_t chunk_index = 0;
+  std::uint32_t attempt = 0;
+  std::uint64_t first_row = 0;
+  std::uint64_t row_count = 0;
+  std::uint64_t error_count = 0;  // rows labelled with the error label
+  std::uint64_t retry_count = 0;  // HTTP retries spent on the chunk
+  std::optional<HttpStats> http;
+  std::vector<RowError> errors;  // at most kMaxArrayElements; reasons are short
+  std::string labelled;          // bulk: the chunk's records, each with the label column appended
+
+  bool operator==(const ChunkResult&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("chunk_index", m.chunk_index, Rule::kRequired);
+    v.Field("attempt", m.attempt, Rule::kRequired);
+    v.Field("first_row", m.first_row, Rule::kRequired);
+    v.Field("row_count", m.row_count, Rule::kRequired);
+    v.Field("error_count", m.error_count, Rule::kRequired);
+    v.Field("retry_count", m.retry_count, Rule::kOptional);
+    v.Field("http", m.http, Rule::kOptional);
+    v.Field("errors", m.errors, Rule::kOptional);
+    v.Bulk(m.labelled);
+  }
+};
+
+struct ResultAck {
+  static constexpr Command kCommand = Command::kResultAck;
+  std::string job_id;
+  std::uint64_t chunk_index = 0;
+  std::uint32_t attempt = 0;
+  bool ok = false;      // true: the result is durable (or was already)
+  std::string message;  // why not, when !ok
+
+  bool operator==(const ResultAck&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("chunk_index", m.chunk_index, Rule::kRequired);
+    v.Field("attempt", m.attempt, Rule::kRequired);
+    v.Field("ok", m.ok, Rule::kRequired);
+    v.Field("message", m.message, Rule::kOptional);
+  }
+};
+
+// ---------------------------------------------------------------- collector <-> broker
+
+struct CollectorReady {
+  static constexpr Command kCommand = Command::kCollectorReady;
+  std::string endpoint;  // where workers and clients reach the collector
+  std::string name;
+
+  bool operator==(const CollectorReady&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("endpoint", m.endpoint, Rule::kRequired);
+    v.Field("name", m.name, Rule::kOptional);
+  }
+};
+
+struct JobOpen {
+  static constexpr Command kCommand = Command::kJobOpen;
+  std::string job_id;
+  std::string label_column{kDefaultLabelColumn};
+  std::string output_path;
+  std::uint64_t total_chunks = 0;  // 0 until sealed
+  std::uint64_t total_rows = 0;    // 0 until sealed
+  std::string header_record;       // bulk: the job's CSV header record
+
+  bool operator==(const JobOpen&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("label_column", m.label_column, Rule::kRequired);
+    v.Field("output_path", m.output_path, Rule::kRequired);
+    v.Field("total_chunks", m.total_chunks, Rule::kOptional);
+    v.Field("total_rows", m.total_rows, Rule::kOptional);
+    v.Bulk(m.header_record);
+  }
+};
+
+struct JobSealed {
+  static constexpr Command kCommand = Command::kJobSealed;
+  std::string job_id;
+  std::uint64_t total_chunks = 0;
+  std::uint64_t total_rows = 0;
+
+  bool operator==(const JobSealed&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("total_chunks", m.total_chunks, Rule::kRequired);
+    v.Field("total_rows", m.total_rows, Rule::kRequired);
+  }
+};
+
+struct JobCancel {
+  static constexpr Command kCommand = Command::kJobCancel;
+  std::string job_id;
+
+  bool operator==(const JobCancel&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+  }
+};
+
+struct Committed {
+  static constexpr Command kCommand = Command::kCommitted;
+  std::string job_id;
+  std::uint64_t chunk_index = 0;
+  std::uint32_t attempt = 0;
+  std::uint64_t rows = 0;
+  std::uint64_t errors = 0;
+
+  bool operator==(const Committed&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("chunk_index", m.chunk_index, Rule::kRequired);
+    v.Field("attempt", m.attempt, Rule::kRequired);
+    v.Field("rows", m.rows, Rule::kRequired);
+    v.Field("errors", m.errors, Rule::kRequired);
+  }
+};
+
+struct JobDone {
+  static constexpr Command kCommand = Command::kJobDone;
+  std::string job_id;
+  std::string output_path;
+  std::uint64_t rows = 0;
+  std::uint64_t errors = 0;
+  std::string summary_path;
+
+  bool operator==(const JobDone&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("output_path", m.output_path, Rule::kRequired);
+    v.Field("rows", m.rows, Rule::kRequired);
+    v.Field("errors", m.errors, Rule::kRequired);
+    v.Field("summary_path", m.summary_path, Rule::kOptional);
+  }
+};
+
+}  // namespace sieve::proto

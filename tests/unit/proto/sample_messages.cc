@@ -1,0 +1,105 @@
+#include "tests/unit/proto/sample_messages.h"
+
+#include "proto/job_id.h"
+
+namespace sieve::proto {
+namespace {
+
+const std::string kJob = FormatJobId(0x1234abcd);
+const std::string kHeader = "website,content\r\n";
+const std::string kChunkBytes =
+    "https://a.example,\"multi\nline, quoted\"\r\nhttps://b.example,\"\xff\x00 bytes\"\r\n";
+
+JobStatus SampleJobStatus(std::uint64_t n) {
+  return JobStatus{FormatJobId(n),
+                   "job " + std::to_string(n),
+                   JobState::kSealed,
+                   1000 + n,
+                   500,
+                   3,
+                   10,
+                   4,
+                   2,
+                   3,
+                   1,
+                   1700000000000,
+                   1700000001000,
+                   "/out/x.csv",
+                   "tcp://collector:7401"};
+}
+
+std::vector<Message> WorkerAndCollectorMessages() {
+  ChunkResult result{kJob,
+                     7,
+                     2,
+                     700,
+                     2,
+                     1,
+                     5,
+                     HttpStats{9, 7, 1, 1, 2, 1234, 400},
+                     {{700, "HTTP 500 after 3 retries"}, {701, "no 'label' in response"}},
+                     kChunkBytes};
+  return {
+      Ready{"host-a:123", 4, 16, "0.1.0"},
+      Assign{kJob, 7, 2, 700, 2, 30000, "tcp://collector:7401", SampleJobSpec(), kHeader,
+             kChunkBytes},
+      Heartbeat{{{kJob, 7, 2}, {FormatJobId(9), 0, 1}}},
+      Release{kJob, 7, 2, "draining"},
+      DropJob{kJob},
+      Disconnect{"shutting down"},
+      result,
+      ResultAck{kJob, 7, 2, true, "stored"},
+      CollectorReady{"tcp://collector:7401", "collector-1"},
+      JobOpen{kJob, "category", "/out/x.csv", 12, 1200, kHeader},
+      JobSealed{kJob, 12, 1200},
+      JobCancel{kJob},
+      Committed{kJob, 7, 2, 100, 1},
+      JobDone{kJob, "/out/x.csv", 1200, 3, "/out/x.csv.summary.json"},
+  };
+}
+
+std::vector<Message> ClientMessages() {
+  return {
+      Submit{1, SampleJobSpec(), {"a.csv", "b.csv"}, "/out/x.csv", kHeader},
+      Submitted{1, kJob, 8},
+      Chunk{kJob, 3, 300, 2, kChunkBytes},
+      ChunkAck{kJob, 3, 7},
+      Seal{kJob, 12, 1200},
+      Sealed{kJob},
+      StatusQuery{2, kJob},
+      StatusReply{2, {SampleJobStatus(1), SampleJobStatus(2)}},
+      WorkersQuery{3},
+      WorkersReply{3, {{"w1", "10.0.0.1:5000", 2, 3, 250, 1000}, {"w2", "", 0, 1, 5, 2}}},
+      Cancel{4, kJob},
+      CancelReply{4, kJob, JobState::kCancelled},
+      Fetch{5, kJob, 1024, 65536},
+      FetchReply{5, kJob, 1024, true, 2048, std::string(1024, 'r')},
+      ErrorReply{6, ErrorCode::kUnknownJob, "no job j00000000000000ff"},
+  };
+}
+
+}  // namespace
+
+JobSpec SampleJobSpec() {
+  return JobSpec{"scrape-2024",
+                 "http://model:8000/classify",
+                 {"website", "content"},
+                 "category",
+                 "predicted",
+                 "ERR",
+                 12000,
+                 1500,
+                 5,
+                 {"Authorization: Bearer not-a-real-token", "X-Team: data"},
+                 8,
+                 32,
+                 4};
+}
+
+std::vector<Message> SampleMessages() {
+  std::vector<Message> all = WorkerAndCollectorMessages();
+  for (Message& m : ClientMessages()) all.push_back(std::move(m));
+  return all;
+}
+
+}  // namespace sieve::proto

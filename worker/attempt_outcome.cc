@@ -1,0 +1,109 @@
+#include "worker/attempt_outcome.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace sieve {
+namespace {
+
+std::string Snippet(std::string_view body) {
+  constexpr size_t kMax = 100;
+  std::string snippet(body.substr(0, kMax));
+  for (char& c : snippet) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  if (body.size() > kMax) snippet += "...";
+  return snippet;
+}
+
+AttemptOutcome FromStatus(const TransferReport& r) {
+  AttemptOutcome out;
+  out.http_status = static_cast<int>(r.http_status);
+  out.reason = "HTTP " + std::to_string(r.http_status);
+  if (r.http_status >= 200 && r.http_status < 300) {
+    out.kind = AttemptClass::kSuccess;
+    return out;
+  }
+  const bool overloaded = r.http_status == 429 || r.http_status == 503;
+  if (overloaded || r.http_status >= 500) {
+    out.kind = AttemptClass::kRetryable;
+    out.congestion = overloaded;
+    out.retry_after = std::chrono::seconds(std::max<int64_t>(r.retry_after_seconds, 0));
+    return out;
+  }
+  out.kind = AttemptClass::kFatal;
+  if (!r.body.empty()) out.reason += ": " + Snippet(r.body);
+  return out;
+}
+
+AttemptOutcome Transport(AttemptClass kind, std::string error, std::string reason) {
+  AttemptOutcome out;
+  out.kind = kind;
+  out.transport_error = std::move(error);
+  out.reason = std::move(reason);
+  return out;
+}
+
+std::string CurlText(const TransferReport& r) {
+  return r.curl_error.empty() ? curl_easy_strerror(r.code) : std::string(r.curl_error);
+}
+
+}  // namespace
+
+std::string FormatDuration(std::chrono::milliseconds d) {
+  const int64_t ms = d.count();
+  if (ms < 1000 && ms % 100 != 0) return std::to_string(ms) + " ms";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g s", static_cast<double>(ms) / 1000.0);
+  return text;
+}
+
+AttemptOutcome ClassifyTransfer(const TransferReport& r) {
+  switch (r.code) {
+    case CURLE_OK:
+      return FromStatus(r);
+    case CURLE_OPERATION_TIMEDOUT: {
+      // curl words a connect-phase timeout "Connection timed out after ...".
+      const bool connecting = r.curl_error.rfind("Connection timed out", 0) == 0;
+      AttemptOutcome out = Transport(
+          AttemptClass::kRetryable, connecting ? "connect_timeout" : "timeout",
+          connecting ? "connect timeout after " + FormatDuration(r.connect_timeout)
+                     : "timeout after " + FormatDuration(r.timeout));
+      out.congestion = true;
+      return out;
+    }
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return Transport(AttemptClass::kRetryable, "connect", "cannot connect: " + CurlText(r));
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+      return Transport(AttemptClass::kRetryable, "reset", "connection reset: " + CurlText(r));
+    case CURLE_GOT_NOTHING:
+      return Transport(AttemptClass::kRetryable, "empty_reply", "server closed the connection "
+                                                                "without answering");
+    case CURLE_PARTIAL_FILE:
+      return Transport(AttemptClass::kRetryable, "truncated", "truncated response: " + CurlText(r));
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return Transport(AttemptClass::kRetryable, "http2", "HTTP/2 error: " + CurlText(r));
+    case CURLE_WRITE_ERROR:
+      if (r.response_too_large) {
+        return Transport(AttemptClass::kFatal, "too_large",
+                         "response larger than " + std::to_string(r.max_response_bytes) +
+                             " bytes");
+      }
+      [[fallthrough]];
+    default:
+      return Transport(AttemptClass::kFatal, "other", "request failed: " + CurlText(r));
+  }
+}
+
+std::string FinalReason(const AttemptOutcome& last, int attempts) {
+  if (attempts <= 1) return last.reason;
+  const std::string count = std::to_string(attempts) + " attempts";
+  if (last.http_status != 0) return last.reason + " after " + count;
+  return last.reason + " (" + count + ")";
+}
+
+}  // namespace sieve

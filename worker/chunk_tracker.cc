@@ -1,0 +1,131 @@
+#include "worker/chunk_tracker.h"
+
+#include <algorithm>
+
+namespace sieve {
+
+Result<std::unique_ptr<ChunkTracker>> ChunkTracker::Create(uint64_t id,
+                                                           std::shared_ptr<const RowBatch> batch,
+                                                           const EngineOptions& options,
+                                                           int64_t now_ms) {
+  for (char c : batch->job_id) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument("job id holds a control character");
+    }
+  }
+  Result<RowEncoder> encoder = RowEncoder::Create(batch->header, options.fields);
+  if (!encoder.ok()) return encoder.status();
+  return std::unique_ptr<ChunkTracker>(
+      new ChunkTracker(id, std::move(batch), std::move(encoder).value(), options, now_ms));
+}
+
+ChunkTracker::ChunkTracker(uint64_t id, std::shared_ptr<const RowBatch> batch,
+                           RowEncoder encoder, const EngineOptions& options, int64_t now_ms)
+    : id_(id),
+      batch_(std::move(batch)),
+      encoder_(std::move(encoder)),
+      options_(options),
+      started_ms_(now_ms),
+      budget_(batch_->rows.size(), options.retry_budget_ratio, options.retry_budget_min),
+      resolved_rows_(batch_->rows.size(), false) {
+  result_.labels.resize(rows());
+}
+
+std::optional<Call> ChunkTracker::NextCall() {
+  const bool batched = options_.batch_size > 1;
+  Call call;
+  call.chunk = id_;
+  if (batched) call.body.push_back('[');
+  while (next_row_ < rows() && call.rows.size() < static_cast<size_t>(options_.batch_size)) {
+    const auto row = static_cast<uint32_t>(next_row_++);
+    const size_t mark = call.body.size();
+    if (batched && !call.rows.empty()) call.body.push_back(',');
+    Status encoded = encoder_.AppendObject(batch_->rows[row], &call.body);
+    if (!encoded.ok()) {
+      call.body.resize(mark);
+      ++result_.counters.rows_not_sent;
+      Fail(row, "not sent: " + encoded.message());
+      continue;
+    }
+    call.rows.push_back(row);
+  }
+  if (call.rows.empty()) return std::nullopt;
+  if (batched) call.body.push_back(']');
+  call.idempotency_key = IdempotencyKey(call.rows);
+  return call;
+}
+
+std::string ChunkTracker::IdempotencyKey(const std::vector<uint32_t>& rows) const {
+  std::string key = batch_->job_id + "/" + std::to_string(batch_->chunk_index) + "/" +
+                    std::to_string(rows.front());
+  if (rows.size() > 1) key += "-" + std::to_string(rows.back());
+  return key;
+}
+
+void ChunkTracker::Succeed(uint32_t row, std::string label) {
+  if (resolved_rows_[row]) return;
+  resolved_rows_[row] = true;
+  ++resolved_;
+  ++result_.counters.rows_ok;
+  result_.labels[row] = std::move(label);
+}
+
+void ChunkTracker::Fail(uint32_t row, std::string reason) {
+  if (resolved_rows_[row]) return;
+  resolved_rows_[row] = true;
+  ++resolved_;
+  ++result_.counters.rows_failed;
+  result_.labels[row] = options_.error_label;
+  result_.errors.push_back(RowError{row, std::move(reason)});
+}
+
+void ChunkTracker::RecordAttempt(const AttemptOutcome& outcome,
+                                 std::chrono::microseconds duration) {
+  EngineCounters& counters = result_.counters;
+  ++counters.requests;
+  counters.request_time += duration;
+  if (outcome.http_status != 0) {
+    ++counters.http_status[outcome.http_status];
+  } else {
+    ++counters.transport_errors[outcome.transport_error];
+  }
+  if (outcome.kind == AttemptClass::kRetryable) {
+    ++failure_streak_;
+    last_failure_ = outcome.reason;
+  } else if (outcome.kind == AttemptClass::kSuccess) {
+    failure_streak_ = 0;
+  }
+}
+
+bool ChunkTracker::TryConsumeRetry() {
+  if (budget_.TryConsume()) {
+    ++result_.counters.retries;
+    return true;
+  }
+  result_.counters.retry_budget_exhausted = true;
+  return false;
+}
+
+bool ChunkTracker::ShouldFailFast() const {
+  return budget_.exhausted() && failure_streak_ >= options_.fail_fast_streak && has_unsent();
+}
+
+void ChunkTracker::FailUnsent() {
+  const std::string reason = "not sent: the endpoint failed " + std::to_string(failure_streak_) +
+                             " attempts in a row and the chunk's retry budget (" +
+                             std::to_string(budget_.limit()) +
+                             " retries) is spent; last error: " + last_failure_;
+  while (next_row_ < rows()) {
+    ++result_.counters.rows_not_sent;
+    Fail(static_cast<uint32_t>(next_row_++), reason);
+  }
+}
+
+ChunkLabels ChunkTracker::TakeResult(int64_t now_ms) {
+  std::sort(result_.errors.begin(), result_.errors.end(),
+            [](const RowError& a, const RowError& b) { return a.row < b.row; });
+  result_.elapsed = std::chrono::milliseconds(now_ms - started_ms_);
+  return std::move(result_);
+}
+
+}  // namespace sieve

@@ -1,0 +1,88 @@
+// ChunkTracker: the engine's bookkeeping for one chunk: which rows are still unsent, the label
+// or error of every finished row, the chunk's retry budget and counters.
+//
+// Invariant: every row is in exactly one of three states: unsent (index >= next_row_), in a
+// Call (sent, waiting, or queued for retry), or resolved (a label or an error). The chunk is
+// done when every row is resolved.
+//
+// Thread-safety: not thread-safe; owned by the engine's thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "worker/attempt_outcome.h"
+#include "worker/engine_options.h"
+#include "worker/json_body.h"
+#include "worker/retry_policy.h"
+#include "worker/row_batch.h"
+
+namespace sieve {
+
+// One HTTP request: a row, or a batch of rows, with its body and the attempts made so far.
+struct Call {
+  uint64_t chunk = 0;
+  std::vector<uint32_t> rows;
+  std::string body;
+  std::string idempotency_key;  // job/chunk/row, or job/chunk/first-last for a batch
+  int attempts = 0;
+};
+
+class ChunkTracker {
+ public:
+  // Fails with InvalidArgument when the options' --fields do not fit the batch's header or the
+  // job id holds control characters. Rows are borrowed from `batch`, which the tracker keeps.
+  // `options` must outlive the tracker; `now_ms` is when the chunk was submitted.
+  static Result<std::unique_ptr<ChunkTracker>> Create(uint64_t id,
+                                                      std::shared_ptr<const RowBatch> batch,
+                                                      const EngineOptions& options,
+                                                      int64_t now_ms);
+
+  // The next request, built from up to batch_size unsent rows; rows that cannot be encoded
+  // (invalid UTF-8) are failed on the spot. nullopt when no unsent row is left.
+  std::optional<Call> NextCall();
+  bool has_unsent() const { return next_row_ < rows(); }
+
+  void Succeed(uint32_t row, std::string label);
+  void Fail(uint32_t row, std::string reason);
+
+  // Counts one finished attempt and keeps the streak of retryable failures.
+  void RecordAttempt(const AttemptOutcome& outcome, std::chrono::microseconds duration);
+  // Takes a retry from the chunk's budget; false when spent.
+  bool TryConsumeRetry();
+  // True when the budget is spent and the endpoint failed fail_fast_streak attempts in a row:
+  // the unsent rows should not be sent.
+  bool ShouldFailFast() const;
+  // Fails every unsent row without sending it, saying why.
+  void FailUnsent();
+
+  bool done() const { return resolved_ == rows(); }
+  // REQUIRES: done(). Moves the result out.
+  ChunkLabels TakeResult(int64_t now_ms);
+
+ private:
+  ChunkTracker(uint64_t id, std::shared_ptr<const RowBatch> batch, RowEncoder encoder,
+               const EngineOptions& options, int64_t now_ms);
+  size_t rows() const { return batch_->rows.size(); }
+  std::string IdempotencyKey(const std::vector<uint32_t>& rows) const;
+
+  const uint64_t id_;
+  const std::shared_ptr<const RowBatch> batch_;
+  const RowEncoder encoder_;
+  const EngineOptions& options_;
+  const int64_t started_ms_;
+  RetryBudget budget_;
+  ChunkLabels result_;
+  std::vector<bool> resolved_rows_;
+  size_t next_row_ = 0;
+  size_t resolved_ = 0;
+  int failure_streak_ = 0;
+  std::string last_failure_;
+};
+
+}  // namespace sieve

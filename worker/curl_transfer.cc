@@ -1,0 +1,127 @@
+#include "worker/curl_transfer.h"
+
+namespace sieve {
+namespace {
+
+long CurlHttpVersion(HttpVersion version) {
+  switch (version) {
+    case HttpVersion::kHttp1: return CURL_HTTP_VERSION_1_1;
+    case HttpVersion::kHttp2PriorKnowledge: return CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+    case HttpVersion::kDefault: break;
+  }
+  return CURL_HTTP_VERSION_2TLS;
+}
+
+// PIPEWAIT (wait for a connection's protocol before opening another) only pays where HTTP/2
+// can happen; on plain HTTP/1.1 it would queue requests behind busy connections.
+bool MayMultiplex(const EngineOptions& options) {
+  switch (options.http_version) {
+    case HttpVersion::kHttp1: return false;
+    case HttpVersion::kHttp2PriorKnowledge: return true;
+    case HttpVersion::kDefault: break;
+  }
+  return options.endpoint.rfind("https://", 0) == 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Transfer>> Transfer::Create(const EngineOptions& options) {
+  std::unique_ptr<Transfer> transfer(new Transfer(options));
+  transfer->easy_ = curl_easy_init();
+  if (transfer->easy_ == nullptr) return Status::Internal("curl_easy_init failed");
+  SIEVE_RETURN_IF_ERROR(transfer->Configure());
+  return transfer;
+}
+
+Transfer::~Transfer() {
+  if (easy_ != nullptr) curl_easy_cleanup(easy_);
+  curl_slist_free_all(headers_);
+}
+
+Status Transfer::Configure() {
+  CURLcode rc = CURLE_OK;
+  const auto set = [&](CURLoption option, auto value) {
+    if (rc == CURLE_OK) rc = curl_easy_setopt(easy_, option, value);
+  };
+  set(CURLOPT_URL, options_.endpoint.c_str());
+  set(CURLOPT_POST, 1L);
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  set(CURLOPT_HTTP_VERSION, CurlHttpVersion(options_.http_version));
+  set(CURLOPT_PIPEWAIT, MayMultiplex(options_) ? 1L : 0L);
+  set(CURLOPT_TCP_NODELAY, 1L);
+  set(CURLOPT_USERAGENT, "sieve-worker");
+  set(CURLOPT_WRITEFUNCTION, &Transfer::OnWrite);
+  set(CURLOPT_WRITEDATA, static_cast<void*>(this));
+  set(CURLOPT_PRIVATE, static_cast<void*>(this));
+  set(CURLOPT_ERRORBUFFER, error_);
+  if (rc != CURLE_OK) {
+    return Status::Internal(std::string("curl_easy_setopt: ") + curl_easy_strerror(rc));
+  }
+  return Status::Ok();
+}
+
+Status Transfer::Load(Call call, const std::vector<std::string>& base_headers, uint64_t epoch) {
+  call_ = std::move(call);
+  response_.clear();
+  too_large_ = false;
+  error_[0] = '\0';
+  epoch_ = epoch;
+  curl_slist_free_all(headers_);
+  headers_ = nullptr;
+  for (const std::string& header : base_headers) {
+    headers_ = curl_slist_append(headers_, header.c_str());
+    if (headers_ == nullptr) return Status::Internal("curl_slist_append: out of memory");
+  }
+  const std::string key = "Idempotency-Key: " + call_.idempotency_key;
+  curl_slist* with_key = curl_slist_append(headers_, key.c_str());
+  if (with_key == nullptr) return Status::Internal("curl_slist_append: out of memory");
+  headers_ = with_key;
+  CURLcode rc = curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
+  if (rc == CURLE_OK) {
+    rc = curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE,
+                          static_cast<curl_off_t>(call_.body.size()));
+  }
+  if (rc == CURLE_OK) rc = curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, call_.body.data());
+  if (rc != CURLE_OK) {
+    return Status::Internal(std::string("curl_easy_setopt: ") + curl_easy_strerror(rc));
+  }
+  return Status::Ok();
+}
+
+size_t Transfer::OnWrite(char* data, size_t size, size_t count, void* self) {
+  auto* transfer = static_cast<Transfer*>(self);
+  const size_t bytes = size * count;
+  if (transfer->response_.size() + bytes > transfer->options_.max_response_bytes) {
+    transfer->too_large_ = true;
+    return 0;  // makes curl fail the transfer with CURLE_WRITE_ERROR
+  }
+  transfer->response_.append(data, bytes);
+  return bytes;
+}
+
+TransferReport Transfer::Report(CURLcode code) const {
+  TransferReport report;
+  report.code = code;
+  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &report.http_status);
+  curl_off_t retry_after = 0;
+  if (curl_easy_getinfo(easy_, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK) {
+    report.retry_after_seconds = retry_after;
+  }
+  report.curl_error = error_;
+  report.response_too_large = too_large_;
+  report.timeout = options_.timeout;
+  report.connect_timeout = options_.connect_timeout;
+  report.body = response_;
+  report.max_response_bytes = options_.max_response_bytes;
+  return report;
+}
+
+std::chrono::microseconds Transfer::Duration() const {
+  curl_off_t total = 0;
+  curl_easy_getinfo(easy_, CURLINFO_TOTAL_TIME_T, &total);
+  return std::chrono::microseconds(total);
+}
+
+}  // namespace sieve

@@ -1,0 +1,55 @@
+#include "worker/engine_options.h"
+
+#include <algorithm>
+
+namespace sieve {
+namespace {
+
+Status ValidateHeader(const std::string& header) {
+  const size_t colon = header.find(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Status::InvalidArgument("--header must look like 'Name: value'");
+  }
+  if (header.find_first_of("\r\n") != std::string::npos) {
+    return Status::InvalidArgument("--header must not contain line breaks");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateEngineOptions(const EngineOptions& o) {
+  if (o.endpoint.rfind("http://", 0) != 0 && o.endpoint.rfind("https://", 0) != 0) {
+    return Status::InvalidArgument("--endpoint must be an http:// or https:// URL, got '" +
+                                   o.endpoint + "'");
+  }
+  if (o.concurrency < 1 || o.concurrency > 100'000) {
+    return Status::InvalidArgument("--concurrency must be in [1, 100000]");
+  }
+  if (o.min_concurrency < 1 || o.min_concurrency > o.concurrency) {
+    return Status::InvalidArgument("--min-concurrency must be in [1, --concurrency]");
+  }
+  if (o.batch_size < 1 || o.batch_size > 100'000) {
+    return Status::InvalidArgument("--batch-size must be in [1, 100000]");
+  }
+  if (o.timeout.count() <= 0 || o.connect_timeout.count() <= 0) {
+    return Status::InvalidArgument("--timeout-ms and --connect-timeout-ms must be positive");
+  }
+  if (o.retries < 0 || o.retries > 100) {
+    return Status::InvalidArgument("--retries must be in [0, 100]");
+  }
+  if (o.backoff.base.count() < 0 || o.backoff.max < o.backoff.base ||
+      o.backoff.retry_after_max.count() < 0) {
+    return Status::InvalidArgument("backoff: need 0 <= base <= max and retry_after_max >= 0");
+  }
+  if (o.retry_budget_ratio < 0 || o.fail_fast_streak < 1) {
+    return Status::InvalidArgument("retry budget: need ratio >= 0 and fail-fast streak >= 1");
+  }
+  if (o.max_response_bytes == 0) {
+    return Status::InvalidArgument("max_response_bytes must be positive");
+  }
+  for (const std::string& header : o.headers) SIEVE_RETURN_IF_ERROR(ValidateHeader(header));
+  return Status::Ok();
+}
+
+}  // namespace sieve

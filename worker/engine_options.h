@@ -1,0 +1,50 @@
+// EngineOptions: everything that configures the HTTP engine, with the defaults of the seed
+// notebook where it had one (15 s timeout, label field "label", error label "error").
+//
+// Thread-safety: a plain value.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "worker/retry_policy.h"
+
+namespace sieve {
+
+enum class HttpVersion {
+  kDefault,              // HTTP/2 over TLS when the server offers it (ALPN), else HTTP/1.1
+  kHttp1,                // HTTP/1.1 only
+  kHttp2PriorKnowledge,  // HTTP/2 without upgrade, also for http:// (h2c)
+};
+
+struct EngineOptions {
+  std::string endpoint;                // http:// or https:// URL that takes a POST per row
+  int concurrency = 64;                // requests in flight at most
+  bool adaptive = false;               // AIMD: back off on 429/503/timeouts, grow while healthy
+  int min_concurrency = 1;             // the adaptive limit never goes below this
+  int batch_size = 1;                  // rows per request; > 1 sends JSON arrays
+  std::vector<std::string> fields;     // columns sent; empty = all
+  std::vector<std::string> headers;    // extra request headers, "Name: value"; never logged
+  std::string label_field = "label";   // key or JSON pointer ("/result/label")
+  std::string error_label = "error";   // label of a row that failed
+  std::chrono::milliseconds timeout{15'000};         // whole request
+  std::chrono::milliseconds connect_timeout{5'000};  // TCP (and TLS) connect
+  int retries = 3;                     // retries after the first attempt
+  BackoffOptions backoff;
+  double retry_budget_ratio = 0.2;     // a chunk may spend this many retries per row...
+  size_t retry_budget_min = 16;        // ...but at least this many
+  int fail_fast_streak = 32;           // with the budget spent, this many failures in a row stop
+                                       // the chunk's unsent rows from being sent
+  size_t max_response_bytes = 1 << 20;
+  HttpVersion http_version = HttpVersion::kDefault;
+  uint64_t seed = 0;                   // jitter seed; 0 = from std::random_device
+};
+
+// OK when the options are usable; InvalidArgument naming the flag otherwise.
+Status ValidateEngineOptions(const EngineOptions& options);
+
+}  // namespace sieve

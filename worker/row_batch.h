@@ -1,0 +1,49 @@
+// The HTTP engine's input (a chunk's rows as parsed fields plus the header) and output (a label
+// or an error reason for every row, plus counters).
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sieve {
+
+struct RowBatch {
+  std::string job_id;                         // with chunk_index, makes Idempotency-Keys unique
+  uint64_t chunk_index = 0;
+  std::vector<std::string> header;            // column names
+  std::vector<std::vector<std::string>> rows;  // fields of each row, in header order
+};
+
+struct RowError {
+  uint32_t row = 0;    // index into RowBatch::rows
+  std::string reason;  // "HTTP 500 after 4 attempts", "timeout after 15 s (4 attempts)", ...
+};
+
+struct EngineCounters {
+  uint64_t requests = 0;          // HTTP attempts made, retries included
+  uint64_t retries = 0;           // attempts after the first, over all requests
+  uint64_t rows_ok = 0;
+  uint64_t rows_failed = 0;
+  uint64_t rows_not_sent = 0;     // failed without a request (bad UTF-8, fail-fast)
+  bool retry_budget_exhausted = false;
+  std::map<int, uint64_t> http_status;             // attempts by HTTP status received
+  std::map<std::string, uint64_t> transport_errors;  // attempts without a status, by kind
+  std::chrono::microseconds request_time{0};       // summed duration of all attempts
+
+  // Adds `other` into this (for totals across chunks).
+  void Add(const EngineCounters& other);
+};
+
+struct ChunkLabels {
+  std::vector<std::string> labels;  // one per row; the error label for a failed row
+  std::vector<RowError> errors;     // one per failed row, ordered by row
+  EngineCounters counters;
+  std::chrono::milliseconds elapsed{0};  // from Submit to completion
+};
+
+}  // namespace sieve

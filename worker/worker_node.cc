@@ -1,0 +1,386 @@
+#include "worker/worker_node.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "common/csv_record.h"
+#include "common/csv_writer.h"
+#include "common/zmq_io.h"
+
+namespace sieve {
+namespace {
+
+constexpr int64_t kMaxMessageBytes = int64_t{300} << 20;
+constexpr int kEnginePollMs = 50;
+constexpr int64_t kEngineIdleMs = 30'000;
+
+template <typename... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+
+std::string DefaultName() {
+  char host[256] = "worker";
+  ::gethostname(host, sizeof(host) - 1);
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+// The fields of every record of `bytes`, and the header's column names.
+Status ParseChunk(const std::string& header_record, const std::string& bytes, RowBatch* batch) {
+  RecordFields fields;
+  SIEVE_RETURN_IF_ERROR(ParseRecord(header_record, &fields));
+  batch->header.assign(fields.begin(), fields.end());
+  RecordIterator records(bytes);
+  std::string_view record;
+  while (true) {
+    Result<bool> more = records.Next(&record);
+    if (!more.ok()) return more.status();
+    if (!*more) return Status::Ok();
+    SIEVE_RETURN_IF_ERROR(ParseRecord(record, &fields));
+    batch->rows.emplace_back(fields.begin(), fields.end());
+  }
+}
+
+EngineOptions EngineOptionsFor(const proto::JobSpec& spec, const WorkerNodeOptions& node) {
+  EngineOptions o;
+  o.endpoint = spec.endpoint;
+  o.concurrency = spec.concurrency > 0 ? std::min<int>(spec.concurrency, node.concurrency)
+                                       : node.concurrency;
+  o.adaptive = node.adaptive;
+  o.batch_size = static_cast<int>(std::max<uint32_t>(1, spec.batch_size));
+  o.fields = spec.fields;
+  o.headers = spec.headers;
+  o.label_field = spec.label_field;
+  o.error_label = spec.error_label;
+  o.timeout = std::chrono::milliseconds(spec.timeout_ms);
+  o.connect_timeout = std::chrono::milliseconds(spec.connect_timeout_ms);
+  o.retries = static_cast<int>(spec.retries);
+  return o;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<WorkerNode>> WorkerNode::Create(zmq::context_t& context,
+                                                       WorkerNodeOptions options) {
+  if (options.name.empty()) options.name = DefaultName();
+  if (options.max_chunks == 0) return Status::InvalidArgument("max_chunks must be at least 1");
+  if (options.concurrency < 1) return Status::InvalidArgument("--concurrency must be at least 1");
+  return std::unique_ptr<WorkerNode>(new WorkerNode(context, std::move(options)));
+}
+
+WorkerNode::WorkerNode(zmq::context_t& context, WorkerNodeOptions options)
+    : context_(context), options_(std::move(options)) {}
+
+WorkerNode::~WorkerNode() = default;
+
+uint32_t WorkerNode::FreeSlots() const {
+  if (draining_ || held_.size() >= options_.max_chunks) return 0;
+  return options_.max_chunks - static_cast<uint32_t>(held_.size());
+}
+
+void WorkerNode::ConnectBroker() {
+  broker_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
+  ConfigureSocket(*broker_, kMaxMessageBytes);
+  broker_->connect(options_.broker);
+  broker_seen_ms_ = options_.clock->NowMs();
+  SendToBroker(proto::Ready{options_.name, FreeSlots(),
+                            static_cast<uint32_t>(options_.concurrency), "0.1.0"});
+}
+
+void WorkerNode::SendToBroker(proto::Message message) {
+  Status s = SendMessage(*broker_, "", std::move(message));
+  if (!s.ok()) spdlog::debug("cannot send to the broker: {}", s.ToString());
+}
+
+Status WorkerNode::Run() {
+  ConnectBroker();
+  spdlog::info("worker {} connecting to {} (concurrency {}, {} chunks at once)", options_.name,
+               options_.broker, options_.concurrency, options_.max_chunks);
+  while (!stop_.load()) {
+    if (drain_.load() && !draining_) StartDrain();
+    DriveEngines();
+    HandleBroker();
+    HandleCollectors();
+    int64_t now = options_.clock->NowMs();
+    Tick(now);
+    if (draining_ && (held_.empty() || now >= drain_deadline_ms_)) break;
+  }
+  if (!held_.empty()) {
+    spdlog::warn("worker {} stops with {} chunks undelivered; their leases will expire",
+                 options_.name, held_.size());
+  }
+  SendToBroker(proto::Disconnect{draining_ ? "drained" : "stopped"});
+  return Status::Ok();
+}
+
+void WorkerNode::DriveEngines() {
+  bool labelling = false;
+  for (const auto& [job, slot] : engines_) labelling |= slot.engine->pending_chunks() > 0;
+  if (!labelling) {
+    // Nothing for the engines: wait on the sockets instead.
+    std::vector<zmq::pollitem_t> items{{broker_->handle(), 0, ZMQ_POLLIN, 0}};
+    for (auto& [endpoint, socket] : collectors_) {
+      items.push_back({socket->handle(), 0, ZMQ_POLLIN, 0});
+    }
+    try {
+      zmq::poll(items.data(), items.size(), std::chrono::milliseconds(kEnginePollMs));
+    } catch (const zmq::error_t&) {
+    }
+    return;
+  }
+  auto per_engine = std::chrono::milliseconds(std::max<int>(
+      1, kEnginePollMs / static_cast<int>(std::max<size_t>(1, engines_.size()))));
+  for (auto& [job_id, slot] : engines_) {
+    if (slot.engine->pending_chunks() == 0) continue;
+    for (HttpEngine::FinishedChunk& done : slot.engine->Poll(per_engine)) {
+      for (auto& [key, held] : held_) {
+        if (key.first == job_id && !held.labelled && held.engine_id == done.id) {
+          OnChunkLabelled(key, held, std::move(done.labels));
+          break;
+        }
+      }
+    }
+  }
+}
+
+void WorkerNode::HandleBroker() {
+  for (int i = 0; i < 100; ++i) {
+    Result<std::optional<proto::Frames>> frames = ReceiveFrames(*broker_);
+    if (!frames.ok()) continue;
+    if (!frames->has_value()) return;
+    broker_seen_ms_ = options_.clock->NowMs();
+    reconnect_delay_ms_ = 0;
+    Result<proto::Message> message = proto::Decode(std::move(**frames));
+    if (!message.ok()) {
+      spdlog::warn("refused a message from the broker: {}", message.status().ToString());
+      continue;
+    }
+    std::visit(Overloaded{
+                   [&](proto::Assign& m) { OnAssign(std::move(m)); },
+                   [&](const proto::DropJob& m) { OnDropJob(m.job_id); },
+                   [&](const proto::Heartbeat&) {},
+                   [&](const proto::Disconnect& m) {
+                     spdlog::info("broker asked to reconnect ({})", m.reason);
+                     ++counters_.reconnects;
+                     ConnectBroker();
+                   },
+                   [&](const proto::ErrorReply& m) {
+                     spdlog::warn("broker refused a message: {}", m.message);
+                   },
+                   [&](const auto&) {},
+               },
+               *message);
+  }
+}
+
+void WorkerNode::HandleCollectors() {
+  for (auto& [endpoint, socket] : collectors_) {
+    for (int i = 0; i < 100; ++i) {
+      Result<std::optional<proto::Frames>> frames = ReceiveFrames(*socket);
+      if (!frames.ok()) continue;
+      if (!frames->has_value()) break;
+      Result<proto::Message> message = proto::Decode(std::move(**frames));
+      if (!message.ok()) continue;
+      if (auto* ack = std::get_if<proto::ResultAck>(&*message)) OnResultAck(*ack);
+    }
+  }
+}
+
+Result<HttpEngine*> WorkerNode::EngineFor(const std::string& job_id, const proto::JobSpec& spec) {
+  int64_t now = options_.clock->NowMs();
+  auto it = engines_.find(job_id);
+  if (it != engines_.end()) {
+    it->second.last_used_ms = now;
+    return it->second.engine.get();
+  }
+  Result<std::unique_ptr<HttpEngine>> engine =
+      HttpEngine::Create(EngineOptionsFor(spec, options_), *options_.clock);
+  if (!engine.ok()) return engine.status();
+  HttpEngine* raw = engine->get();
+  engines_[job_id] = EngineSlot{std::move(*engine), now};
+  return raw;
+}
+
+void WorkerNode::OnAssign(proto::Assign assign) {
+  Key key{assign.job_id, assign.chunk_index};
+  if (auto it = held_.find(key); it != held_.end()) {
+    // Re-leased to us while we still hold it (the broker restarted or our lease expired):
+    // keep the work, adopt the new lease, and give back the credit the broker spent on it.
+    it->second.attempt = assign.attempt;
+    SendToBroker(proto::Ready{options_.name, 1, static_cast<uint32_t>(options_.concurrency), ""});
+    return;
+  }
+  if (draining_) {
+    SendToBroker(proto::Release{assign.job_id, assign.chunk_index, assign.attempt, "draining"});
+    return;
+  }
+  auto batch = std::make_shared<RowBatch>();
+  batch->job_id = assign.job_id;
+  batch->chunk_index = assign.chunk_index;
+  Status parsed = ParseChunk(assign.header_record, assign.chunk, batch.get());
+  Result<HttpEngine*> engine = parsed.ok() ? EngineFor(assign.job_id, assign.spec)
+                                           : Result<HttpEngine*>(parsed);
+  Result<HttpEngine::ChunkId> id =
+      engine.ok() ? (*engine)->Submit(batch) : Result<HttpEngine::ChunkId>(engine.status());
+  if (!id.ok()) {
+    spdlog::error("job {} chunk {}: cannot label: {}", assign.job_id, assign.chunk_index,
+                  id.status().ToString());
+    SendToBroker(proto::Release{assign.job_id, assign.chunk_index, assign.attempt,
+                                "worker cannot label it: " + id.status().message()});
+    SendToBroker(proto::Ready{options_.name, 1, static_cast<uint32_t>(options_.concurrency), ""});
+    return;
+  }
+  HeldChunk held;
+  held.attempt = assign.attempt;
+  held.first_row = assign.first_row;
+  held.row_count = assign.row_count;
+  held.collector = assign.collector;
+  held.chunk = std::move(assign.chunk);
+  held.engine_id = *id;
+  spdlog::debug("job {} chunk {}: attempt {} started ({} rows)", key.first, key.second,
+                held.attempt, held.row_count);
+  held_.emplace(std::move(key), std::move(held));
+}
+
+void WorkerNode::OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels labels) {
+  proto::ChunkResult result;
+  result.job_id = key.first;
+  result.chunk_index = key.second;
+  result.attempt = held.attempt;
+  result.first_row = held.first_row;
+  result.row_count = held.row_count;
+  result.error_count = labels.errors.size();
+  result.retry_count = labels.counters.retries;
+  for (const RowError& e : labels.errors) {
+    if (result.errors.size() >= proto::kMaxArrayElements) break;
+    result.errors.push_back({held.first_row + e.row, e.reason});
+  }
+  result.labelled.reserve(held.chunk.size() + labels.labels.size() * 12);
+  RecordIterator records(held.chunk);
+  std::string_view record;
+  for (const std::string& label : labels.labels) {
+    Result<bool> more = records.Next(&record);
+    if (!more.ok() || !*more) break;  // ParseChunk accepted these bytes: cannot happen
+    std::string_view value = label;
+    AppendColumns(record, std::span<const std::string_view>(&value, 1), &result.labelled);
+  }
+  counters_.rows_done += held.row_count;
+  counters_.rows_failed += labels.errors.size();
+  held.labelled = true;
+  held.chunk.clear();
+  held.chunk.shrink_to_fit();
+  held.result = proto::Encode(std::move(result));
+  SendResult(key, held);
+}
+
+zmq::socket_t& WorkerNode::CollectorSocket(const std::string& endpoint) {
+  auto it = collectors_.find(endpoint);
+  if (it != collectors_.end()) return *it->second;
+  auto socket = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
+  ConfigureSocket(*socket, kMaxMessageBytes);
+  socket->connect(endpoint);
+  zmq::socket_t& ref = *socket;
+  collectors_[endpoint] = std::move(socket);
+  return ref;
+}
+
+void WorkerNode::SendResult(const Key& key, HeldChunk& held) {
+  held.result_sent_ms = options_.clock->NowMs();
+  Status s = SendFrames(CollectorSocket(held.collector), "", held.result);
+  if (!s.ok()) {
+    spdlog::warn("job {} chunk {}: collector {} not reachable yet: {}", key.first, key.second,
+                 held.collector, s.ToString());
+  }
+}
+
+void WorkerNode::OnResultAck(const proto::ResultAck& ack) {
+  Key key{ack.job_id, ack.chunk_index};
+  auto it = held_.find(key);
+  if (it == held_.end() || !it->second.labelled) return;
+  if (!ack.ok) {
+    spdlog::warn("job {} chunk {}: collector refused the result ({}); will retry", key.first,
+                 key.second, ack.message);
+    return;  // Tick resends after result_resend_ms
+  }
+  held_.erase(it);
+  ++counters_.chunks_done;
+  if (!draining_) {
+    SendToBroker(proto::Ready{options_.name, 1, static_cast<uint32_t>(options_.concurrency), ""});
+  }
+}
+
+void WorkerNode::OnDropJob(const std::string& job_id) {
+  auto engine = engines_.find(job_id);
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (it->first.first != job_id) {
+      ++it;
+      continue;
+    }
+    if (!it->second.labelled && engine != engines_.end()) {
+      (void)engine->second.engine->Cancel(it->second.engine_id);
+    }
+    it = held_.erase(it);
+    if (!draining_) {
+      SendToBroker(proto::Ready{options_.name, 1, static_cast<uint32_t>(options_.concurrency), ""});
+    }
+  }
+  if (engine != engines_.end()) engines_.erase(engine);
+  spdlog::info("job {} cancelled: dropped its chunks", job_id);
+}
+
+void WorkerNode::Release(const Key& key, const std::string& reason) {
+  auto it = held_.find(key);
+  if (it == held_.end()) return;
+  auto engine = engines_.find(key.first);
+  if (!it->second.labelled && engine != engines_.end()) {
+    (void)engine->second.engine->Cancel(it->second.engine_id);
+  }
+  SendToBroker(proto::Release{key.first, key.second, it->second.attempt, reason});
+  held_.erase(it);
+}
+
+void WorkerNode::StartDrain() {
+  draining_ = true;
+  drain_deadline_ms_ = options_.clock->NowMs() + options_.drain_timeout_ms;
+  std::vector<Key> unlabelled;
+  for (const auto& [key, held] : held_) {
+    if (!held.labelled) unlabelled.push_back(key);
+  }
+  for (const Key& key : unlabelled) Release(key, "draining");
+  spdlog::info("worker {} draining: handed back {} chunks, delivering {} results", options_.name,
+               unlabelled.size(), held_.size());
+}
+
+void WorkerNode::Tick(int64_t now) {
+  if (now >= next_heartbeat_ms_) {
+    next_heartbeat_ms_ = now + options_.heartbeat_ms;
+    proto::Heartbeat heartbeat;
+    for (const auto& [key, held] : held_) {
+      heartbeat.leases.push_back({key.first, key.second, held.attempt});
+    }
+    SendToBroker(std::move(heartbeat));
+  }
+  for (auto& [key, held] : held_) {
+    if (held.labelled && now - held.result_sent_ms >= options_.result_resend_ms) {
+      ++counters_.results_resent;
+      SendResult(key, held);
+    }
+  }
+  // An engine keeps its connections warm between chunks of its job; one idle for a while
+  // (its job is over, or another job's chunks are all we get) is closed.
+  std::erase_if(engines_, [&](const auto& kv) {
+    return kv.second.engine->pending_chunks() == 0 && now - kv.second.last_used_ms > kEngineIdleMs;
+  });
+  int64_t silence = static_cast<int64_t>(options_.heartbeat_ms) * options_.liveness;
+  if (now - broker_seen_ms_ > silence + reconnect_delay_ms_) {
+    reconnect_delay_ms_ = reconnect_delay_ms_ == 0
+                              ? proto::kReconnectInitialMs
+                              : std::min<int64_t>(2 * reconnect_delay_ms_, proto::kReconnectMaxMs);
+    ++counters_.reconnects;
+    spdlog::warn("broker {} silent: reconnecting (next try in {} ms)", options_.broker,
+                 reconnect_delay_ms_);
+    ConnectBroker();
+  }
+}
+
+}  // namespace sieve

@@ -1,0 +1,124 @@
+// WorkerNode: the sieve-worker process as a library. Takes leased chunks from the broker,
+// labels their rows through the HTTP engine, and delivers the results to the collector.
+//
+// DESIGN (threads, loop, invariants)
+// One thread runs Run(): it owns the DEALER to the broker, one DEALER per collector endpoint,
+// and one HttpEngine per job (each job has its own endpoint, fields and label rules). Each
+// iteration it (1) drives the engines for at most ~50 ms and turns finished chunks into RESULT
+// messages, (2) handles what the broker and collectors sent (ASSIGN, HEARTBEAT, DROP_JOB,
+// DISCONNECT, RESULT_ACK), (3) heartbeats the broker with the leases it holds, (4) resends
+// RESULTs not acknowledged in time, (5) reconnects to a silent broker with backoff 1 s -> 32 s.
+// Invariants: the worker holds at most `max_chunks` chunks (the credit it announces); a chunk
+// is held (and its lease heartbeated) until the collector acknowledges its result as durable;
+// a result is never dropped before that, so a collector outage delays but loses nothing.
+// Draining (RequestDrain, SIGTERM): no new chunks; chunks not labelled yet are handed back
+// (RELEASE) at once; chunks with results in flight are kept until acknowledged or the drain
+// deadline passes; then DISCONNECT and Run returns.
+//
+// Memory: at most max_chunks chunks (bytes, parsed rows, labelled bytes) at a time.
+// Thread-safety: Run() on one thread; RequestDrain()/RequestStop() from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "proto/codec.h"
+#include "worker/engine_options.h"
+#include "worker/http_engine.h"
+
+namespace sieve {
+
+struct WorkerNodeOptions {
+  std::string broker = "tcp://127.0.0.1:7400";
+  std::string name;           // default: host:pid
+  int concurrency = 64;       // requests in flight per job engine
+  bool adaptive = false;      // AIMD concurrency
+  uint32_t max_chunks = 2;    // chunks held at once (credit)
+  uint32_t heartbeat_ms = proto::kHeartbeatIntervalMs;
+  uint32_t liveness = proto::kHeartbeatLiveness;
+  uint32_t result_resend_ms = 5000;
+  uint32_t drain_timeout_ms = 20000;
+  const Clock* clock = &SystemClock::Get();
+};
+
+struct WorkerCounters {
+  uint64_t chunks_done = 0;
+  uint64_t rows_done = 0;
+  uint64_t rows_failed = 0;
+  uint64_t results_resent = 0;
+  uint64_t reconnects = 0;
+};
+
+class WorkerNode {
+ public:
+  static Result<std::unique_ptr<WorkerNode>> Create(zmq::context_t& context,
+                                                    WorkerNodeOptions options);
+  ~WorkerNode();
+
+  Status Run();
+  // Graceful: hand back what is not done, finish delivering what is, then return.
+  void RequestDrain() { drain_.store(true); }
+  // Immediate: return at the next iteration (held chunks come back to the broker by expiry).
+  void RequestStop() { stop_.store(true); }
+  const WorkerCounters& counters() const { return counters_; }
+
+ private:
+  struct HeldChunk {
+    uint32_t attempt = 0;
+    uint64_t first_row = 0;
+    uint64_t row_count = 0;
+    std::string collector;
+    std::string chunk;              // the records, kept to build the labelled output
+    HttpEngine::ChunkId engine_id = 0;
+    bool labelled = false;          // the engine is done; result below
+    proto::Frames result;           // encoded RESULT, kept until acknowledged
+    int64_t result_sent_ms = 0;
+  };
+  using Key = std::pair<std::string, uint64_t>;  // job id, chunk index
+  struct EngineSlot {
+    std::unique_ptr<HttpEngine> engine;
+    int64_t last_used_ms = 0;
+  };
+
+  WorkerNode(zmq::context_t& context, WorkerNodeOptions options);
+  void ConnectBroker();
+  void SendToBroker(proto::Message message);
+  void HandleBroker();
+  void HandleCollectors();
+  void OnAssign(proto::Assign assign);
+  void OnDropJob(const std::string& job_id);
+  void OnResultAck(const proto::ResultAck& ack);
+  void DriveEngines();
+  void OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels labels);
+  void SendResult(const Key& key, HeldChunk& held);
+  void Release(const Key& key, const std::string& reason);
+  void Tick(int64_t now);
+  void StartDrain();
+  Result<HttpEngine*> EngineFor(const std::string& job_id, const proto::JobSpec& spec);
+  zmq::socket_t& CollectorSocket(const std::string& endpoint);
+  uint32_t FreeSlots() const;
+
+  zmq::context_t& context_;
+  WorkerNodeOptions options_;
+  std::unique_ptr<zmq::socket_t> broker_;
+  std::map<std::string, std::unique_ptr<zmq::socket_t>> collectors_;  // by endpoint
+  std::map<std::string, EngineSlot> engines_;                          // by job id
+  std::map<Key, HeldChunk> held_;
+  std::atomic<bool> drain_{false};
+  std::atomic<bool> stop_{false};
+  bool draining_ = false;
+  int64_t drain_deadline_ms_ = 0;
+  int64_t broker_seen_ms_ = 0;
+  int64_t next_heartbeat_ms_ = 0;
+  int64_t reconnect_delay_ms_ = 0;
+  WorkerCounters counters_;
+};
+
+}  // namespace sieve
