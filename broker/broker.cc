@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "broker/failed_chunk.h"
+#include "common/peer_policy.h"
 #include "common/zmq_io.h"
 
 namespace sieve {
@@ -25,6 +27,18 @@ Result<std::unique_ptr<Broker>> Broker::Create(zmq::context_t& context, BrokerOp
   Result<std::unique_ptr<JobBook>> book = JobBook::Open(options.data_dir, *options.clock);
   if (!book.ok()) return book.status();
   std::unique_ptr<Broker> broker(new Broker(context, std::move(options), std::move(*book)));
+  if (broker->options_.curve.enabled()) {
+    if (broker->options_.allow_dir.empty()) {
+      return Status::InvalidArgument("CURVE keys need an allow-list directory (--allow DIR)");
+    }
+    Result<AllowList> allow = AllowList::Load(broker->options_.allow_dir);
+    if (!allow.ok()) return allow.status();
+    Result<std::unique_ptr<ZapAuthenticator>> zap =
+        ZapAuthenticator::Start(context, std::move(*allow));
+    if (!zap.ok()) return zap.status();
+    broker->zap_ = std::move(*zap);
+    ApplyCurveServer(broker->socket_, broker->options_.curve);
+  }
   try {
     broker->socket_.bind(broker->options_.listen);
   } catch (const zmq::error_t& e) {
@@ -38,7 +52,10 @@ Broker::Broker(zmq::context_t& context, BrokerOptions options, std::unique_ptr<J
     : context_(context),
       options_(std::move(options)),
       book_(std::move(book)),
-      socket_(context_, zmq::socket_type::router) {
+      socket_(context_, zmq::socket_type::router),
+      registry_(options_.metrics_registry ? options_.metrics_registry
+                                          : std::make_shared<prometheus::Registry>()),
+      metrics_(*registry_) {
   ConfigureSocket(socket_, kMaxMessageBytes);
   socket_.set(zmq::sockopt::router_mandatory, 1);
 }
@@ -61,6 +78,7 @@ Status Broker::Run() {
     ExpireLeases(now);
     ResendFailedChunks(now);
     Dispatch(now);
+    Publish(now);
   }
   for (const auto& [id, worker] : workers_) Reply(id, proto::Disconnect{"broker shutting down"});
   return Status::Ok();
@@ -69,7 +87,8 @@ Status Broker::Run() {
 void Broker::HandleIncoming() {
   // Bounded per iteration so heartbeats and expiry still run under a flood.
   for (int i = 0; i < 1000; ++i) {
-    Result<std::optional<proto::Frames>> frames = ReceiveFrames(socket_);
+    std::string user_id;
+    Result<std::optional<proto::Frames>> frames = ReceiveFrames(socket_, &user_id);
     if (!frames.ok()) {
       ++counters_.messages_refused;
       spdlog::warn("refused a message: {}", frames.status().ToString());
@@ -89,11 +108,25 @@ void Broker::HandleIncoming() {
       Refuse(routed->identity, std::nullopt, message.status());
       continue;
     }
-    Handle(routed->identity, std::move(*message));
+    Handle(routed->identity, user_id, std::move(*message));
   }
 }
 
-void Broker::Handle(const std::string& peer, proto::Message message) {
+void Broker::Handle(const std::string& peer, const std::string& user_id,
+                    proto::Message message) {
+  std::optional<PeerRole> role = RoleFromUserId(user_id);
+  proto::Command command = proto::CommandOf(message);
+  if (!role || !BrokerAccepts(*role, command)) {
+    ++counters_.messages_refused;
+    spdlog::warn("refused {} from {} ({}): not allowed for its role", proto::CommandName(command),
+                 IdentityToString(peer), role ? PeerRoleName(*role) : "unknown role");
+    Refuse(peer, std::nullopt,
+           Status::PermissionDenied(std::string(proto::CommandName(command)) +
+                                    " is not allowed for a " +
+                                    std::string(role ? PeerRoleName(*role) : "peer") + " key"));
+    return;
+  }
+  std::string client = user_id.empty() ? "local" : user_id;
   int64_t now = options_.clock->NowMs();
   if (auto it = workers_.find(peer); it != workers_.end()) it->second.last_seen_ms = now;
   if (peer == collector_id_) collector_.last_seen_ms = now;
@@ -106,12 +139,26 @@ void Broker::Handle(const std::string& peer, proto::Message message) {
           [&](const proto::CollectorReady& m) { OnCollectorReady(peer, m); },
           [&](const proto::Committed& m) { OnCommitted(m); },
           [&](const proto::JobDone& m) { OnJobDone(m); },
-          [&](const proto::Submit& m) { OnSubmit(peer, m); },
-          [&](const proto::Chunk& m) { OnChunk(peer, m); },
-          [&](const proto::Seal& m) { OnSeal(peer, m); },
+          [&](const proto::Submit& m) { OnSubmit(peer, client, m); },
+          [&](const proto::Chunk& m) { OnChunk(peer, client, m); },
+          [&](const proto::Seal& m) {
+            if (OwnsJob(client, m.job_id)) {
+              OnSeal(peer, m);
+            } else {
+              Refuse(peer, std::nullopt,
+                     Status::PermissionDenied("job " + m.job_id + " belongs to another client"));
+            }
+          },
           [&](const proto::StatusQuery& m) { OnStatus(peer, m); },
           [&](const proto::WorkersQuery& m) { OnWorkers(peer, m); },
-          [&](const proto::Cancel& m) { OnCancel(peer, m); },
+          [&](const proto::Cancel& m) {
+            if (OwnsJob(client, m.job_id)) {
+              OnCancel(peer, m);
+            } else {
+              Refuse(peer, m.request_id,
+                     Status::PermissionDenied("job " + m.job_id + " belongs to another client"));
+            }
+          },
           [&](const proto::ErrorReply& m) {
             spdlog::warn("peer {} reported: {}", IdentityToString(peer), m.message);
           },
@@ -193,6 +240,7 @@ void Broker::OnDisconnect(const std::string& peer) {
 void Broker::OnCollectorReady(const std::string& peer, const proto::CollectorReady& ready) {
   collector_id_ = peer;
   collector_.endpoint = ready.endpoint;
+  collector_.public_key = ready.public_key;
   collector_.last_seen_ms = options_.clock->NowMs();
   spdlog::info("collector {} at {} connected", ready.name, ready.endpoint);
   for (const auto& [id, job] : book_->jobs()) {
@@ -227,6 +275,11 @@ void Broker::OnCommitted(const proto::Committed& committed) {
                   now.status().ToString());
     return;
   }
+  if (*now) {
+    ++counters_.chunks_committed;
+    counters_.rows_committed += committed.rows;
+    counters_.error_rows_committed += committed.errors;
+  }
   if (*now && lease) {
     auto it = workers_.find(lease->worker);
     if (it != workers_.end()) it->second.rows_done += committed.rows;
@@ -247,8 +300,43 @@ void Broker::OnJobDone(const proto::JobDone& done) {
 
 // ------------------------------------------------------------------------------- clients
 
-void Broker::OnSubmit(const std::string& peer, const proto::Submit& submit) {
-  Result<std::string> id = book_->Create(submit, "local");
+Broker::ClientUsage Broker::UsageOf(const std::string& client) const {
+  ClientUsage usage;
+  for (const auto& [id, job] : book_->jobs()) {
+    if (job.record.client != client || !job.active()) continue;
+    ++usage.jobs;
+    for (const ChunkRecord& c : job.chunks) {
+      usage.spool_bytes += c.state == ChunkState::kQueued ? c.bytes : 0;
+    }
+  }
+  return usage;
+}
+
+Status Broker::CheckSpoolLimit(const std::string& client, uint64_t more_bytes) const {
+  uint64_t bytes = UsageOf(client).spool_bytes;
+  if (bytes + more_bytes <= options_.max_spool_bytes_per_client) return Status::Ok();
+  return Status::TooLarge("this client's jobs would hold " + std::to_string(bytes + more_bytes) +
+                          " bytes in the broker's spool (limit " +
+                          std::to_string(options_.max_spool_bytes_per_client) +
+                          "); wait for its jobs to progress, or raise "
+                          "--max-spool-bytes-per-client");
+}
+
+void Broker::OnSubmit(const std::string& peer, const std::string& client,
+                      const proto::Submit& submit) {
+  Status limits = CheckSpoolLimit(client, 0);
+  if (limits.ok() && UsageOf(client).jobs >= options_.max_jobs_per_client) {
+    limits = Status::TooLarge("this client already has " + std::to_string(UsageOf(client).jobs) +
+                              " jobs in flight (limit " +
+                              std::to_string(options_.max_jobs_per_client) +
+                              "); wait for one to finish or cancel one");
+  }
+  if (!limits.ok()) {
+    spdlog::warn("refused a job from {}: {}", client.substr(0, 16), limits.message());
+    Refuse(peer, submit.request_id, limits);
+    return;
+  }
+  Result<std::string> id = book_->Create(submit, client);
   if (!id.ok()) {
     Refuse(peer, submit.request_id, id.status());
     return;
@@ -258,8 +346,17 @@ void Broker::OnSubmit(const std::string& peer, const proto::Submit& submit) {
   Reply(peer, proto::Submitted{submit.request_id, *id, options_.client_credit});
 }
 
-void Broker::OnChunk(const std::string& peer, const proto::Chunk& chunk) {
-  Status s = book_->AddChunk(chunk);
+bool Broker::OwnsJob(const std::string& client, const std::string& job_id) const {
+  const JobEntry* job = book_->Find(job_id);
+  return job == nullptr || job->record.client == client;  // unknown jobs are refused later
+}
+
+void Broker::OnChunk(const std::string& peer, const std::string& client,
+                     const proto::Chunk& chunk) {
+  Status s = OwnsJob(client, chunk.job_id)
+                 ? CheckSpoolLimit(client, chunk.chunk.size())
+                 : Status::PermissionDenied("job " + chunk.job_id + " belongs to another client");
+  if (s.ok()) s = book_->AddChunk(chunk);
   if (!s.ok()) {
     spdlog::warn("job {} chunk {} refused: {}", chunk.job_id, chunk.chunk_index, s.ToString());
     Refuse(peer, std::nullopt, s);
@@ -297,6 +394,7 @@ proto::JobStatus Broker::StatusOf(const JobEntry& job) const {
   s.finished_unix_ms = static_cast<uint64_t>(job.record.finished_ms);
   s.output_path = job.record.output_path;
   s.collector = collector_.endpoint;
+  s.collector_public_key = collector_.public_key;
   uint64_t leased = 0;
   for (const ChunkRecord& c : job.chunks) {
     leased += leases_.Find(ChunkKey{c.job_id, c.chunk_index}).has_value() ? 1 : 0;
@@ -328,14 +426,34 @@ void Broker::OnStatus(const std::string& peer, const proto::StatusQuery& query) 
 void Broker::OnWorkers(const std::string& peer, const proto::WorkersQuery& query) {
   proto::WorkersReply reply;
   reply.request_id = query.request_id;
-  int64_t now = options_.clock->NowMs();
-  for (const auto& [id, w] : workers_) {
-    reply.workers.push_back({w.name, IdentityToString(id), w.credit,
-                             static_cast<uint32_t>(leases_.CountByWorker(id)),
-                             static_cast<uint64_t>(std::max<int64_t>(0, now - w.last_seen_ms)),
-                             w.rows_done});
-  }
+  reply.workers = WorkersNow(options_.clock->NowMs());
   Reply(peer, std::move(reply));
+}
+
+std::vector<proto::WorkerInfo> Broker::WorkersNow(int64_t now) const {
+  std::vector<proto::WorkerInfo> workers;
+  for (const auto& [id, w] : workers_) {
+    workers.push_back({w.name, IdentityToString(id), w.credit,
+                       static_cast<uint32_t>(leases_.CountByWorker(id)),
+                       static_cast<uint64_t>(std::max<int64_t>(0, now - w.last_seen_ms)),
+                       w.rows_done});
+  }
+  return workers;
+}
+
+void Broker::Publish(int64_t now) {
+  if (now < next_publish_ms_) return;
+  next_publish_ms_ = now + options_.publish_ms;
+  BrokerSnapshot snapshot;
+  for (const auto& [id, job] : book_->jobs()) snapshot.jobs.push_back(StatusOf(job));
+  snapshot.workers = WorkersNow(now);
+  snapshot.counters = counters_;
+  snapshot.collector_connected = collector_connected();
+  if (std::optional<int64_t> oldest = leases_.OldestGrantMs()) {
+    snapshot.oldest_lease_age_seconds = static_cast<double>(std::max<int64_t>(0, now - *oldest)) / 1e3;
+  }
+  metrics_.Publish(snapshot);
+  status_board_.Publish(std::move(snapshot.jobs), std::move(snapshot.workers));
 }
 
 void Broker::OnCancel(const std::string& peer, const proto::Cancel& cancel) {
@@ -464,6 +582,7 @@ void Broker::Dispatch(int64_t now) {
 
 bool Broker::AssignTo(const std::string& worker_id, Worker& worker, const ChunkKey& key,
                       int64_t now) {
+  const auto started = std::chrono::steady_clock::now();
   JobEntry* job = book_->Find(key.job_id);
   ChunkRecord* chunk = book_->FindChunk(key);
   Result<std::string> bytes = book_->ChunkBytes(key);
@@ -481,6 +600,7 @@ bool Broker::AssignTo(const std::string& worker_id, Worker& worker, const ChunkK
   assign.row_count = chunk->row_count;
   assign.lease_ms = options_.lease_ms;
   assign.collector = collector_.endpoint;
+  assign.collector_public_key = collector_.public_key;
   assign.spec = job->spec;
   assign.header_record = job->record.header;
   assign.chunk = std::move(*bytes);
@@ -496,6 +616,8 @@ bool Broker::AssignTo(const std::string& worker_id, Worker& worker, const ChunkK
   --worker.credit;
   leases_.Grant(Lease{key, chunk->attempts, worker_id, now, now + options_.lease_ms});
   ++counters_.chunks_dispatched;
+  metrics_.ObserveDispatch(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return true;
 }
 

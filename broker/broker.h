@@ -22,10 +22,15 @@
 #include <memory>
 #include <string>
 
+#include <prometheus/registry.h>
 #include <zmq.hpp>
 
+#include "broker/broker_metrics.h"
 #include "broker/job_book.h"
 #include "broker/lease_table.h"
+#include "common/curve.h"
+#include "common/zap_authenticator.h"
+#include "broker/status_board.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "proto/codec.h"
@@ -41,14 +46,17 @@ struct BrokerOptions {
   uint32_t client_credit = 8;      // CHUNKs a client may have unacknowledged
   uint32_t failed_resend_ms = 5000;  // how often an all-error result is re-offered
   const Clock* clock = &SystemClock::Get();
-};
-
-struct BrokerCounters {
-  uint64_t messages_refused = 0;
-  uint64_t leases_expired = 0;
-  uint64_t redeliveries = 0;
-  uint64_t workers_lost = 0;
-  uint64_t chunks_dispatched = 0;
+  uint32_t publish_ms = 250;  // how often metrics and the status snapshot are refreshed
+  // Where the broker's metrics live (served by a MetricsServer); null: a private registry.
+  std::shared_ptr<prometheus::Registry> metrics_registry;
+  // CURVE: the broker's own keys; with them, `allow_dir` lists the peers admitted, by role
+  // (common/zap_authenticator.h). Without keys: plaintext, every peer has every role.
+  CurveConfig curve;
+  std::string allow_dir;
+  // Per-client limits (a client is its public key with CURVE, "local" without), so one client
+  // cannot fill the broker's disk or queue.
+  uint32_t max_jobs_per_client = 16;
+  uint64_t max_spool_bytes_per_client = uint64_t{64} << 30;
 };
 
 class Broker {
@@ -63,6 +71,8 @@ class Broker {
   Status Run();
   void RequestStop() { stop_.store(true); }
   const BrokerCounters& counters() const { return counters_; }
+  // The jobs and workers as of the last publish (~publish_ms ago). Thread-safe.
+  const StatusBoard& status_board() const { return status_board_; }
 
  private:
   struct Worker {
@@ -74,6 +84,7 @@ class Broker {
   };
   struct Collector {
     std::string endpoint;
+    std::string public_key;  // CURVE, empty when off
     int64_t last_seen_ms = 0;
   };
   struct FailedChunk {
@@ -83,7 +94,14 @@ class Broker {
 
   Broker(zmq::context_t& context, BrokerOptions options, std::unique_ptr<JobBook> book);
   void HandleIncoming();
-  void Handle(const std::string& peer, proto::Message message);
+  void Handle(const std::string& peer, const std::string& user_id, proto::Message message);
+  struct ClientUsage {
+    uint32_t jobs = 0;          // active jobs
+    uint64_t spool_bytes = 0;   // bytes of their chunks not yet committed
+  };
+  ClientUsage UsageOf(const std::string& client) const;
+  Status CheckSpoolLimit(const std::string& client, uint64_t more_bytes) const;
+  bool OwnsJob(const std::string& client, const std::string& job_id) const;
   void Reply(const std::string& peer, proto::Message message);
   void Refuse(const std::string& peer, std::optional<uint64_t> request_id, const Status& status);
 
@@ -97,8 +115,8 @@ class Broker {
   void OnCommitted(const proto::Committed& committed);
   void OnJobDone(const proto::JobDone& done);
   // Client side.
-  void OnSubmit(const std::string& peer, const proto::Submit& submit);
-  void OnChunk(const std::string& peer, const proto::Chunk& chunk);
+  void OnSubmit(const std::string& peer, const std::string& client, const proto::Submit& submit);
+  void OnChunk(const std::string& peer, const std::string& client, const proto::Chunk& chunk);
   void OnSeal(const std::string& peer, const proto::Seal& seal);
   void OnStatus(const std::string& peer, const proto::StatusQuery& query);
   void OnWorkers(const std::string& peer, const proto::WorkersQuery& query);
@@ -116,11 +134,15 @@ class Broker {
   bool AssignTo(const std::string& worker_id, Worker& worker, const ChunkKey& key, int64_t now);
   void OpenJobAtCollector(const JobEntry& job);
   proto::JobStatus StatusOf(const JobEntry& job) const;
+  std::vector<proto::WorkerInfo> WorkersNow(int64_t now) const;
+  // Every publish_ms: refreshes the metrics and the status board from the loop's state.
+  void Publish(int64_t now);
   bool collector_connected() const { return !collector_id_.empty(); }
 
   zmq::context_t& context_;
   BrokerOptions options_;
   std::unique_ptr<JobBook> book_;
+  std::unique_ptr<ZapAuthenticator> zap_;  // before socket_: it must outlive the socket
   zmq::socket_t socket_;
   std::string endpoint_;
   std::atomic<bool> stop_{false};
@@ -133,6 +155,10 @@ class Broker {
   std::map<ChunkKey, std::string> last_failure_;  // reason of the last failed lease
   int64_t next_heartbeat_ms_ = 0;
   BrokerCounters counters_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  BrokerMetrics metrics_;
+  StatusBoard status_board_;
+  int64_t next_publish_ms_ = 0;
 };
 
 }  // namespace sieve

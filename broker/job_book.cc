@@ -201,6 +201,11 @@ JobEntry* JobBook::Find(const std::string& job_id) {
   return it == jobs_.end() ? nullptr : &it->second;
 }
 
+const JobEntry* JobBook::Find(const std::string& job_id) const {
+  auto it = jobs_.find(job_id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
 ChunkRecord* JobBook::FindChunk(const ChunkKey& key) {
   JobEntry* job = Find(key.job_id);
   if (job == nullptr || key.chunk_index >= job->chunks.size()) return nullptr;

@@ -68,6 +68,7 @@ class JobBook {
   size_t QueuedOf(const std::string& job_id) const { return queue_.SizeOf(job_id); }
 
   JobEntry* Find(const std::string& job_id);
+  const JobEntry* Find(const std::string& job_id) const;
   ChunkRecord* FindChunk(const ChunkKey& chunk);
   const std::map<std::string, JobEntry>& jobs() const { return jobs_; }
   Status SaveAttempts(const ChunkRecord& chunk);

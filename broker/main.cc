@@ -3,12 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/broker.h"
-#include "common/listen_policy.h"
+#include "common/config.h"
+#include "common/daemon_flags.h"
+#include "common/logging.h"
+#include "common/metrics_server.h"
+#include "common/security_flags.h"
 #include "common/shutdown.h"
 
 int main(int argc, char** argv) {
   sieve::BrokerOptions options;
-  bool insecure = false;
+  sieve::SecurityFlags security;
+  sieve::DaemonFlags daemon;
   CLI::App app{"sieve-broker: keeps jobs durably and leases their chunks to workers"};
   app.add_option("--listen", options.listen, "ZeroMQ endpoint to bind (tcp://HOST:PORT)")
       ->envname("SIEVE_BROKER_LISTEN")
@@ -20,19 +25,47 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--heartbeat-ms", options.heartbeat_ms, "Heartbeat interval (ms)")
       ->capture_default_str();
-  app.add_flag("--insecure", insecure, "Allow binding a non-loopback address without CURVE keys");
-  CLI11_PARSE(app, argc, argv);
-
-  sieve::Status allowed = sieve::CheckListenPolicy(options.listen, insecure);
-  if (!allowed.ok()) {
-    spdlog::error("{}", allowed.message());
+  app.add_option("--max-jobs-per-client", options.max_jobs_per_client,
+                 "Jobs one client (key) may have in flight")
+      ->capture_default_str();
+  app.add_option("--max-spool-bytes-per-client", options.max_spool_bytes_per_client,
+                 "Chunk bytes one client (key) may have waiting in the spool")
+      ->capture_default_str();
+  sieve::AddSecurityFlags(app, security, {.accepts_peers = true});
+  sieve::AddDaemonFlags(app, daemon);
+  if (auto exit_code = sieve::ParseLayeredConfig(app, argc, argv)) return *exit_code;
+  sieve::Status logging = sieve::ConfigureLogging("sieve-broker", daemon.log_format,
+                                                  daemon.log_level);
+  if (!logging.ok()) {
+    spdlog::error("{}", logging.message());
     return 2;
   }
+
+  sieve::Result<sieve::CurveConfig> curve = security.LoadForListener(options.listen);
+  if (!curve.ok()) {
+    spdlog::error("{}", curve.status().message());
+    return 2;
+  }
+  options.curve = *curve;
+  options.allow_dir = security.allow_dir;
   zmq::context_t context;
+  if (!daemon.metrics.empty()) options.metrics_registry = std::make_shared<prometheus::Registry>();
   auto broker = sieve::Broker::Create(context, options);
   if (!broker.ok()) {
     spdlog::error("cannot start the broker: {}", broker.status().ToString());
     return 1;
+  }
+  // Declared after the broker: stops serving (its routes read the broker's status board)
+  // before the broker goes away.
+  std::unique_ptr<sieve::MetricsServer> metrics;
+  if (!daemon.metrics.empty()) {
+    auto started = sieve::MetricsServer::StartAndAnnounce(
+        daemon.metrics, options.metrics_registry, (*broker)->status_board().Routes());
+    if (!started.ok()) {
+      spdlog::error("{}", started.status().ToString());
+      return 1;
+    }
+    metrics = std::move(*started);
   }
   // Machine-readable line for scripts and tests that start the broker on port 0.
   std::printf("listening on %s\n", (*broker)->endpoint().c_str());

@@ -1,6 +1,5 @@
 #include "classifier/classifier_options.h"
 
-#include <charconv>
 #include <filesystem>
 #include <vector>
 
@@ -13,27 +12,6 @@ Status ClassifierOptions::Validate() const {
   if (max_body_bytes == 0) return Status::InvalidArgument("--max-body-bytes must be positive");
   if (max_batch == 0) return Status::InvalidArgument("--max-batch must be positive");
   return faults.Validate();
-}
-
-Result<ListenAddress> ParseListenAddress(std::string_view text) {
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) {
-    return Status::InvalidArgument("listen address '" + std::string(text) + "' is not HOST:PORT");
-  }
-  ListenAddress address;
-  std::string_view host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  address.host = host.empty() ? "127.0.0.1" : std::string(host);
-  const std::string_view port = text.substr(colon + 1);
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), address.port);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || address.port < 0 ||
-      address.port > 65535) {
-    return Status::InvalidArgument("listen address '" + std::string(text) +
-                                   "' has a bad port (0..65535)");
-  }
-  return address;
 }
 
 Result<std::string> DefaultModelPath() {

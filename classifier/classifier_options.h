@@ -36,14 +36,6 @@ struct ClassifierOptions {
   Status Validate() const;
 };
 
-struct ListenAddress {
-  std::string host;
-  int port = 0;
-};
-
-// Parses "HOST:PORT", "[IPv6]:PORT" or ":PORT" (host 127.0.0.1). PORT is 0..65535.
-Result<ListenAddress> ParseListenAddress(std::string_view text);
-
 // The default model file: next to the running executable, else the path compiled in at build
 // time (the build tree's trained model), else <exe dir>/../share/sieve/. NotFound listing every
 // place tried.

@@ -31,6 +31,8 @@
 namespace sieve::classifier {
 namespace {
 
+constexpr int kListenBacklog = 1024;
+
 constexpr std::size_t kKeepAliveMaxCount = 10000;
 constexpr time_t kKeepAliveTimeoutSec = 2;  // also bounds how long Stop() waits on idle clients
 constexpr auto kStartTimeout = std::chrono::seconds(10);
@@ -141,9 +143,11 @@ Status ClassifierServer::Impl::Run() {
   // client's delayed ACK hold every keep-alive answer for ~40 ms.
   server_.set_tcp_nodelay(true);
   // httplib's default also sets SO_REUSEPORT, which lets a second server share a busy port.
-  server_.set_socket_options([](socket_t sock) {
+  socket_t listen_socket = INVALID_SOCKET;
+  server_.set_socket_options([&listen_socket](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_socket = sock;
   });
   const std::string address = options_.host + ":" + std::to_string(options_.port);
   if (options_.port == 0) {
@@ -154,6 +158,10 @@ Status ClassifierServer::Impl::Run() {
     port_ = -1;
   }
   if (port_ <= 0) return Status::Unavailable("cannot listen on " + address);
+  // Debian's compiled cpp-httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG is
+  // fixed in the .so): a burst of connects, such as a worker opening 64 connections at once,
+  // loses SYNs and stalls a second. Linux lets a second listen() raise the backlog.
+  if (listen_socket != INVALID_SOCKET) ::listen(listen_socket, kListenBacklog);
   listener_ = std::thread([this] { server_.listen_after_bind(); });
   const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
   while (!server_.is_running()) {

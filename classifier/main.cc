@@ -7,7 +7,6 @@
 // DESIGN: main blocks SIGINT and SIGTERM before any thread starts (every thread inherits the
 // mask), starts the ClassifierServer, prints "listening on HOST:PORT" to stdout (flushed; logs
 // go to stderr), then waits in sigwait() for a signal and stops the server.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -18,6 +17,10 @@
 
 #include "classifier/classifier_server.h"
 #include "classifier/commands.h"
+#include "common/config.h"
+#include "common/daemon_flags.h"
+#include "common/host_port.h"
+#include "common/logging.h"
 
 namespace {
 
@@ -25,7 +28,7 @@ using sieve::classifier::ClassifierOptions;
 
 struct Flags {
   std::string listen = "127.0.0.1:8000";
-  std::string log_level = "info";
+  sieve::DaemonFlags daemon;  // --log-format, --log-level (metrics: /metrics on --listen)
   ClassifierOptions server;
   sieve::classifier::TrainOptions train;
   std::string corpus;
@@ -57,9 +60,7 @@ void AddServeFlags(CLI::App& app, Flags& f) {
       ->capture_default_str();
   app.add_option("--garbage-rate", s.faults.garbage_rate, "fraction answered 200 with non-JSON");
   app.add_option("--seed", s.faults.seed, "seed of the fault injector")->capture_default_str();
-  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  sieve::AddLoggingFlags(app, f.daemon);
 }
 
 void AddModelFlags(CLI::App& cmd, Flags& f) {
@@ -74,7 +75,7 @@ int Fail(const sieve::Status& status) {
 }
 
 int Serve(Flags& f) {
-  auto address = sieve::classifier::ParseListenAddress(f.listen);
+  auto address = sieve::ParseHostPort(f.listen);
   if (!address.ok()) return Fail(address.status());
   f.server.host = address->host;
   f.server.port = address->port;
@@ -105,7 +106,6 @@ int Serve(Flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  spdlog::set_default_logger(spdlog::stderr_color_mt("sieve-classifier"));
   Flags f;
   CLI::App app("sieve-classifier: the reference website classifier server");
   AddServeFlags(app, f);
@@ -118,8 +118,10 @@ int main(int argc, char** argv) {
   eval->add_option("--holdout", f.holdout, "fraction held out per label")->capture_default_str();
   eval->add_option("--seed", f.eval_seed, "seed of the split")->capture_default_str();
   app.require_subcommand(0, 1);
-  CLI11_PARSE(app, argc, argv);
-  spdlog::set_level(spdlog::level::from_str(f.log_level));
+  if (auto exit_code = sieve::ParseLayeredConfig(app, argc, argv)) return *exit_code;
+  sieve::Status logging =
+      sieve::ConfigureLogging("sieve-classifier", f.daemon.log_format, f.daemon.log_level);
+  if (!logging.ok()) return Fail(logging);
 
   if (train->parsed()) {
     auto model = sieve::classifier::TrainFromCorpus(f.corpus, f.output, f.train);

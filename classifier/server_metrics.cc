@@ -1,8 +1,6 @@
 #include "classifier/server_metrics.h"
 
-#include <prometheus/text_serializer.h>
-
-#include <sstream>
+#include "common/metrics_server.h"
 
 namespace sieve::classifier {
 namespace {
@@ -53,10 +51,6 @@ void ServerMetrics::CountFault(std::string_view fault) {
   faults_->Add({{"fault", std::string(fault)}}).Increment();
 }
 
-std::string ServerMetrics::Serialize() const {
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, registry_->Collect());
-  return out.str();
-}
+std::string ServerMetrics::Serialize() const { return SerializeMetrics(*registry_); }
 
 }  // namespace sieve::classifier

@@ -11,6 +11,7 @@
 #include "client/progress.h"
 #include "common/csv_record.h"
 #include "common/file_util.h"
+#include "proto/status_json.h"
 
 namespace sieve {
 namespace {
@@ -20,24 +21,6 @@ constexpr std::chrono::milliseconds kReplyTimeout{10'000};
 int Fail(const Status& status) {
   std::fprintf(stderr, "sieve: %s\n", status.message().c_str());
   return ExitCodeFor(status);
-}
-
-nlohmann::json ToJson(const proto::JobStatus& s) {
-  return {{"job_id", s.job_id},
-          {"name", s.name},
-          {"state", proto::EnumName(s.state)},
-          {"total_rows", s.total_rows},
-          {"done_rows", s.done_rows},
-          {"error_rows", s.error_rows},
-          {"chunks_total", s.chunks_total},
-          {"chunks_queued", s.chunks_queued},
-          {"chunks_leased", s.chunks_leased},
-          {"chunks_done", s.chunks_done},
-          {"chunks_failed", s.chunks_failed},
-          {"created_unix_ms", s.created_unix_ms},
-          {"finished_unix_ms", s.finished_unix_ms},
-          {"output_path", s.output_path},
-          {"collector", s.collector}};
 }
 
 // The exit code of a job that has ended.
@@ -98,7 +81,7 @@ int StatusCommand(const ClientOptions& client, const std::string& job_id) {
   const auto& jobs = std::get<proto::StatusReply>(*reply).jobs;
   if (client.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const proto::JobStatus& s : jobs) out.push_back(ToJson(s));
+    for (const proto::JobStatus& s : jobs) out.push_back(proto::ToJson(s));
     std::printf("%s\n", (job_id.empty() ? out : out.at(0)).dump(2).c_str());
     return kExitOk;
   }
@@ -153,12 +136,7 @@ int WorkersCommand(const ClientOptions& client) {
   if (client.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const proto::WorkerInfo& w : workers) {
-      out.push_back({{"name", w.name},
-                     {"address", w.address},
-                     {"credit", w.credit},
-                     {"leases", w.leases},
-                     {"last_heartbeat_age_ms", w.last_heartbeat_age_ms},
-                     {"rows_done", w.rows_done}});
+      out.push_back(proto::ToJson(w));
     }
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;

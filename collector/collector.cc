@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "common/csv_record.h"
 #include "common/file_util.h"
+#include "common/peer_policy.h"
 #include "common/zmq_io.h"
 #include "proto/job_id.h"
 
@@ -41,6 +43,21 @@ Result<std::unique_ptr<Collector>> Collector::Create(zmq::context_t& context,
   std::unique_ptr<Collector> collector(new Collector(context, std::move(options)));
   SIEVE_RETURN_IF_ERROR(MakeDirs(collector->options_.data_dir + "/jobs"));
   SIEVE_RETURN_IF_ERROR(collector->RecoverJobs());
+  if (collector->options_.curve.enabled()) {
+    if (collector->options_.allow_dir.empty()) {
+      return Status::InvalidArgument("CURVE keys need an allow-list directory (--allow DIR)");
+    }
+    if (collector->options_.curve.broker_public_key.empty()) {
+      return Status::InvalidArgument("CURVE keys need the broker's public key (--broker-key)");
+    }
+    Result<AllowList> allow = AllowList::Load(collector->options_.allow_dir);
+    if (!allow.ok()) return allow.status();
+    Result<std::unique_ptr<ZapAuthenticator>> zap =
+        ZapAuthenticator::Start(context, std::move(*allow));
+    if (!zap.ok()) return zap.status();
+    collector->zap_ = std::move(*zap);
+    ApplyCurveServer(collector->router_, collector->options_.curve);
+  }
   try {
     collector->router_.bind(collector->options_.listen);
   } catch (const zmq::error_t& e) {
@@ -54,7 +71,12 @@ Result<std::unique_ptr<Collector>> Collector::Create(zmq::context_t& context,
 }
 
 Collector::Collector(zmq::context_t& context, CollectorOptions options)
-    : context_(context), options_(std::move(options)), router_(context_, zmq::socket_type::router) {
+    : context_(context),
+      options_(std::move(options)),
+      router_(context_, zmq::socket_type::router),
+      registry_(options_.metrics_registry ? options_.metrics_registry
+                                          : std::make_shared<prometheus::Registry>()),
+      metrics_(*registry_) {
   ConfigureSocket(router_, kMaxMessageBytes);
 }
 
@@ -81,9 +103,10 @@ Status Collector::RecoverJobs() {
 void Collector::ConnectBroker() {
   broker_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
   ConfigureSocket(*broker_, kMaxMessageBytes);
+  ApplyCurveClient(*broker_, options_.curve, options_.curve.broker_public_key);
   broker_->connect(options_.broker);
   broker_seen_ms_ = options_.clock->NowMs();
-  SendToBroker(proto::CollectorReady{advertise_, options_.name});
+  SendToBroker(Ready());
 }
 
 Status Collector::Run() {
@@ -102,6 +125,7 @@ Status Collector::Run() {
     HandleBroker();
     MergeAll();
     KeepBrokerAlive(options_.clock->NowMs());
+    PublishMetrics();
   }
   SendToBroker(proto::Disconnect{"collector shutting down"});
   return Status::Ok();
@@ -109,7 +133,8 @@ Status Collector::Run() {
 
 void Collector::HandleWorkers() {
   for (int i = 0; i < 1000; ++i) {
-    Result<std::optional<proto::Frames>> frames = ReceiveFrames(router_);
+    std::string user_id;
+    Result<std::optional<proto::Frames>> frames = ReceiveFrames(router_, &user_id);
     if (!frames.ok()) {
       ++counters_.messages_refused;
       continue;
@@ -128,6 +153,17 @@ void Collector::HandleWorkers() {
       Refuse(routed->identity, std::nullopt, message.status());
       continue;
     }
+    std::optional<PeerRole> role = RoleFromUserId(user_id);
+    proto::Command command = proto::CommandOf(*message);
+    if (!role || !CollectorAccepts(*role, command)) {
+      ++counters_.messages_refused;
+      spdlog::warn("refused {} from {}: not allowed for its role", proto::CommandName(command),
+                   IdentityToString(routed->identity));
+      Refuse(routed->identity, std::nullopt,
+             Status::PermissionDenied(std::string(proto::CommandName(command)) +
+                                      " is not allowed for this key's role"));
+      continue;
+    }
     if (auto* result = std::get_if<proto::ChunkResult>(&*message)) {
       OnResult(routed->identity, std::move(*result));
     } else if (auto* fetch = std::get_if<proto::Fetch>(&*message)) {
@@ -139,6 +175,10 @@ void Collector::HandleWorkers() {
                                      std::string(proto::CommandName(proto::CommandOf(*message)))));
     }
   }
+}
+
+proto::CollectorReady Collector::Ready() const {
+  return proto::CollectorReady{advertise_, options_.name, options_.curve.own.public_key};
 }
 
 void Collector::HandleBroker() {
@@ -161,7 +201,7 @@ void Collector::HandleBroker() {
                    [&](proto::ChunkResult& m) { OnResult("", std::move(m)); },
                    [&](const proto::Heartbeat&) {},
                    [&](const proto::Disconnect&) {
-                     SendToBroker(proto::CollectorReady{advertise_, options_.name});
+                     SendToBroker(Ready());
                    },
                    [&](const proto::ErrorReply& m) {
                      spdlog::warn("broker refused a message: {}", m.message);
@@ -250,7 +290,10 @@ void Collector::OnResult(const std::string& peer, proto::ChunkResult result) {
   stored.attempt = result.attempt;
   for (proto::RowError& e : result.errors) stored.errors.push_back({e.row, std::move(e.reason)});
   stored.labelled = std::move(result.labelled);
+  const auto started = std::chrono::steady_clock::now();
   Status s = job.Store(result.chunk_index, stored);
+  metrics_.ObserveCommit(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!s.ok()) {
     ++counters_.store_failures;
     spdlog::error("job {} chunk {}: cannot store the result: {}", result.job_id,
@@ -283,18 +326,30 @@ void Collector::MergeAll() {
   for (auto& [id, job] : jobs_) {
     if (job->finished()) continue;
     uint64_t rows_before = job->progress().rows;
+    uint64_t bytes_before = job->progress().output_bytes;
     Result<uint64_t> merged = job->MergeReady();
     if (!merged.ok()) {
       spdlog::error("job {}: merge paused: {}", id, merged.status().ToString());
       continue;
     }
     counters_.rows_written += job->progress().rows - rows_before;
+    counters_.bytes_written += job->progress().output_bytes - bytes_before;
     if (job->finished()) {
       spdlog::info("job {}: output complete, {} rows ({} errors) in {}", id,
                    job->progress().rows, job->progress().error_rows, job->output_path());
       ReportDone(id, *job);
     }
   }
+}
+
+void Collector::PublishMetrics() {
+  uint64_t reorder = 0;
+  uint64_t open = 0;
+  for (const auto& [id, job] : jobs_) {
+    reorder += job->pending();
+    open += job->finished() ? 0 : 1;
+  }
+  metrics_.Publish(counters_, reorder, open);
 }
 
 void Collector::OnFetch(const std::string& peer, const proto::Fetch& fetch) {

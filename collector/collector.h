@@ -22,10 +22,14 @@
 #include <memory>
 #include <string>
 
+#include <prometheus/registry.h>
 #include <zmq.hpp>
 
+#include "collector/collector_metrics.h"
 #include "collector/job_output.h"
 #include "common/clock.h"
+#include "common/curve.h"
+#include "common/zap_authenticator.h"
 #include "common/status.h"
 #include "proto/codec.h"
 
@@ -41,14 +45,12 @@ struct CollectorOptions {
   uint32_t liveness = proto::kHeartbeatLiveness;
   uint32_t max_fetch_bytes = 4u << 20;  // largest FETCH_REPLY
   const Clock* clock = &SystemClock::Get();
-};
-
-struct CollectorCounters {
-  uint64_t chunks_committed = 0;
-  uint64_t duplicates = 0;
-  uint64_t store_failures = 0;
-  uint64_t messages_refused = 0;
-  uint64_t rows_written = 0;
+  // Where the collector's metrics live (served by a MetricsServer); null: a private registry.
+  std::shared_ptr<prometheus::Registry> metrics_registry;
+  // CURVE: own keys and the broker's public key; with them, `allow_dir` lists the workers and
+  // clients admitted (common/zap_authenticator.h). Without keys: plaintext, loopback.
+  CurveConfig curve;
+  std::string allow_dir;
 };
 
 class Collector {
@@ -78,12 +80,15 @@ class Collector {
   void ReportDone(const std::string& job_id, const JobOutput& job);
   void MergeAll();
   void KeepBrokerAlive(int64_t now);
+  void PublishMetrics();  // O(jobs); every loop iteration
   void SendToBroker(proto::Message message);
+  proto::CollectorReady Ready() const;  // what the collector announces to the broker
   void Refuse(const std::string& peer, std::optional<uint64_t> request_id, const Status& status);
   std::string JobDir(const std::string& job_id) const;
 
   zmq::context_t& context_;
   CollectorOptions options_;
+  std::unique_ptr<ZapAuthenticator> zap_;  // before router_: it must outlive the socket
   zmq::socket_t router_;
   std::unique_ptr<zmq::socket_t> broker_;
   std::string advertise_;
@@ -94,6 +99,8 @@ class Collector {
   int64_t next_heartbeat_ms_ = 0;
   int64_t reconnect_delay_ms_ = 0;
   CollectorCounters counters_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  CollectorMetrics metrics_;
 };
 
 }  // namespace sieve

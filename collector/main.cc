@@ -3,12 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include "collector/collector.h"
-#include "common/listen_policy.h"
+#include "common/config.h"
+#include "common/daemon_flags.h"
+#include "common/logging.h"
+#include "common/metrics_server.h"
+#include "common/security_flags.h"
 #include "common/shutdown.h"
 
 int main(int argc, char** argv) {
   sieve::CollectorOptions options;
-  bool insecure = false;
+  sieve::SecurityFlags security;
+  sieve::DaemonFlags daemon;
   CLI::App app{"sieve-collector: stores chunk results durably and merges them in order"};
   app.add_option("--broker", options.broker, "Broker endpoint (tcp://HOST:PORT)")
       ->envname("SIEVE_BROKER")
@@ -24,15 +29,34 @@ int main(int argc, char** argv) {
   app.add_option("--name", options.name, "Name shown in logs")->capture_default_str();
   app.add_option("--heartbeat-ms", options.heartbeat_ms, "Heartbeat interval (ms)")
       ->capture_default_str();
-  app.add_flag("--insecure", insecure, "Allow binding a non-loopback address without CURVE keys");
-  CLI11_PARSE(app, argc, argv);
-
-  sieve::Status allowed = sieve::CheckListenPolicy(options.listen, insecure);
-  if (!allowed.ok()) {
-    spdlog::error("{}", allowed.message());
+  sieve::AddSecurityFlags(app, security, {.connects_to_broker = true, .accepts_peers = true});
+  sieve::AddDaemonFlags(app, daemon);
+  if (auto exit_code = sieve::ParseLayeredConfig(app, argc, argv)) return *exit_code;
+  sieve::Status logging = sieve::ConfigureLogging("sieve-collector", daemon.log_format,
+                                                  daemon.log_level);
+  if (!logging.ok()) {
+    spdlog::error("{}", logging.message());
     return 2;
   }
+
+  sieve::Result<sieve::CurveConfig> curve = security.LoadForListener(options.listen);
+  if (!curve.ok()) {
+    spdlog::error("{}", curve.status().message());
+    return 2;
+  }
+  options.curve = *curve;
+  options.allow_dir = security.allow_dir;
   zmq::context_t context;
+  std::unique_ptr<sieve::MetricsServer> metrics;
+  if (!daemon.metrics.empty()) {
+    options.metrics_registry = std::make_shared<prometheus::Registry>();
+    auto started = sieve::MetricsServer::StartAndAnnounce(daemon.metrics, options.metrics_registry);
+    if (!started.ok()) {
+      spdlog::error("{}", started.status().ToString());
+      return 1;
+    }
+    metrics = std::move(*started);
+  }
   auto collector = sieve::Collector::Create(context, options);
   if (!collector.ok()) {
     spdlog::error("cannot start the collector: {}", collector.status().ToString());

@@ -16,12 +16,13 @@ bool IsLoopbackEndpoint(const std::string& endpoint) {
   return host == "localhost" || host.rfind("127.", 0) == 0;
 }
 
-Status CheckListenPolicy(const std::string& endpoint, bool insecure) {
-  if (IsLoopbackEndpoint(endpoint)) return Status::Ok();
+Status CheckListenPolicy(const std::string& endpoint, bool encrypted, bool insecure) {
+  if (encrypted || IsLoopbackEndpoint(endpoint)) return Status::Ok();
   if (!insecure) {
     return Status::PermissionDenied(
         "refusing to listen on " + endpoint +
-        " without encryption: bind a loopback address, configure CURVE keys, or pass "
+        " without encryption: bind a loopback address, configure CURVE keys (--curve-key and "
+        "--allow), or pass "
         "--insecure to accept unauthenticated plaintext traffic");
   }
   spdlog::warn("listening on {} WITHOUT encryption or authentication (--insecure)", endpoint);

@@ -11,7 +11,8 @@ namespace sieve {
 // True for tcp://127.x.x.x:*, tcp://localhost:*, tcp://[::1]:*, ipc:// and inproc://.
 bool IsLoopbackEndpoint(const std::string& endpoint);
 
-// OK when `endpoint` may be bound: loopback, or `insecure` is set (then it logs a warning).
-Status CheckListenPolicy(const std::string& endpoint, bool insecure);
+// OK when `endpoint` may be bound: loopback, or CURVE is on (`encrypted`), or `insecure` is
+// set (then it logs a warning).
+Status CheckListenPolicy(const std::string& endpoint, bool encrypted, bool insecure);
 
 }  // namespace sieve

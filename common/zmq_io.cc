@@ -10,7 +10,7 @@ void ConfigureSocket(zmq::socket_t& socket, int64_t max_message_bytes) {
   socket.set(zmq::sockopt::rcvhwm, 10000);
 }
 
-Result<std::optional<proto::Frames>> ReceiveFrames(zmq::socket_t& socket) {
+Result<std::optional<proto::Frames>> ReceiveFrames(zmq::socket_t& socket, std::string* user_id) {
   proto::Frames frames;
   try {
     while (true) {
@@ -19,6 +19,10 @@ Result<std::optional<proto::Frames>> ReceiveFrames(zmq::socket_t& socket) {
       if (!got) {
         if (frames.empty()) return std::optional<proto::Frames>();
         return Status::Internal("multipart message ended early");  // libzmq delivers atomically
+      }
+      if (frames.empty() && user_id != nullptr) {
+        const char* id = zmq_msg_gets(part.handle(), "User-Id");
+        user_id->assign(id == nullptr ? "" : id);
       }
       frames.emplace_back(static_cast<const char*>(part.data()), part.size());
       if (!part.more()) break;

@@ -24,8 +24,11 @@ namespace sieve {
 // size (refused by libzmq before it is buffered), and TCP keepalive.
 void ConfigureSocket(zmq::socket_t& socket, int64_t max_message_bytes);
 
-// Receives one multipart message without waiting. nullopt when none is waiting.
-Result<std::optional<proto::Frames>> ReceiveFrames(zmq::socket_t& socket);
+// Receives one multipart message without waiting. nullopt when none is waiting. When
+// `user_id` is given it receives the ZAP User-Id of the sender ("ROLE:KEY" with CURVE,
+// empty without).
+Result<std::optional<proto::Frames>> ReceiveFrames(zmq::socket_t& socket,
+                                                   std::string* user_id = nullptr);
 
 // Sends frames, preceded by `identity` when it is not empty (ROUTER sockets).
 Status SendFrames(zmq::socket_t& socket, std::string_view identity, const proto::Frames& frames);

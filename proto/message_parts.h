@@ -163,6 +163,7 @@ struct JobStatus {
   std::uint64_t finished_unix_ms = 0;  // 0 while the job runs
   std::string output_path;
   std::string collector;  // endpoint to FETCH the output from; empty if unknown
+  std::string collector_public_key;  // its CURVE public key (Z85); empty: CURVE off
 
   bool operator==(const JobStatus&) const = default;
   template <typename M, typename V>
@@ -182,6 +183,7 @@ struct JobStatus {
     v.Field("finished_unix_ms", m.finished_unix_ms, Rule::kOptional);
     v.Field("output_path", m.output_path, Rule::kOptional);
     v.Field("collector", m.collector, Rule::kOptional);
+    v.Field("collector_public_key", m.collector_public_key, Rule::kOptional);
   }
 };
 

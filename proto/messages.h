@@ -52,6 +52,7 @@ struct Assign {
   std::uint64_t row_count = 0;
   std::uint32_t lease_ms = kDefaultLeaseMs;  // lease lasts this long past the last heartbeat
   std::string collector;                     // endpoint the RESULT goes to
+  std::string collector_public_key;          // its CURVE public key (Z85); empty: CURVE off
   JobSpec spec;
   std::string header_record;  // bulk: the job's CSV header record, with its line ending
   std::string chunk;          // bulk: the chunk's CSV records
@@ -66,6 +67,7 @@ struct Assign {
     v.Field("row_count", m.row_count, Rule::kRequired);
     v.Field("lease_ms", m.lease_ms, Rule::kRequired);
     v.Field("collector", m.collector, Rule::kRequired);
+    v.Field("collector_public_key", m.collector_public_key, Rule::kOptional);
     v.Field("spec", m.spec, Rule::kRequired);
     v.Bulk(m.header_record);
     v.Bulk(m.chunk);
@@ -178,12 +180,14 @@ struct CollectorReady {
   static constexpr Command kCommand = Command::kCollectorReady;
   std::string endpoint;  // where workers and clients reach the collector
   std::string name;
+  std::string public_key;  // its CURVE public key (Z85); empty: CURVE off
 
   bool operator==(const CollectorReady&) const = default;
   template <typename M, typename V>
   static void Schema(M& m, V& v) {
     v.Field("endpoint", m.endpoint, Rule::kRequired);
     v.Field("name", m.name, Rule::kOptional);
+    v.Field("public_key", m.public_key, Rule::kOptional);
   }
 };
 

@@ -11,6 +11,8 @@ PACKAGES=(
   prometheus-cpp-dev libsqlite3-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl procps iproute2 wrk
+  # observability tests: a real Prometheus server and promtool (large: ~100 MB)
+  prometheus
 )
 
 missing=()

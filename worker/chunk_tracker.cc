@@ -84,6 +84,7 @@ void ChunkTracker::RecordAttempt(const AttemptOutcome& outcome,
   EngineCounters& counters = result_.counters;
   ++counters.requests;
   counters.request_time += duration;
+  counters.latency.Observe(duration);
   if (outcome.http_status != 0) {
     ++counters.http_status[outcome.http_status];
   } else {

@@ -3,11 +3,11 @@
 // wants stays registered (no syscall) and is removed only if it fires while unwanted; one that
 // curl wants again with the same events costs nothing. Because a closed fd leaves the epoll set
 // by itself and its number may be reused, a socket curl announces anew (socket_data == null)
-// is always re-registered (MOD, or ADD when the kernel no longer has it). curl tells us through OnTimer when
-// it next needs to run without socket activity (new transfers, timeouts); RunDueTimers calls
-// curl_multi_socket_action(CURL_SOCKET_TIMEOUT) once it is due. Wait blocks in epoll_wait and
-// calls curl_multi_socket_action for each ready socket. Callbacks only record state: curl is
-// never re-entered from them.
+// is always re-registered (MOD, or ADD when the kernel no longer has it).
+// curl tells us through OnTimer when it next needs to run without socket activity (new
+// transfers, timeouts); RunDueTimers calls curl_multi_socket_action(CURL_SOCKET_TIMEOUT) once
+// it is due. Wait blocks in epoll_wait and calls curl_multi_socket_action for each ready
+// socket. Callbacks only record state: curl is never re-entered from them.
 #include "worker/curl_multi_loop.h"
 
 #include <sys/epoll.h>

@@ -1,5 +1,7 @@
 #include "worker/row_batch.h"
 
+#include <algorithm>
+
 namespace sieve {
 
 void EngineCounters::Add(const EngineCounters& other) {
@@ -12,6 +14,19 @@ void EngineCounters::Add(const EngineCounters& other) {
   for (const auto& [status, count] : other.http_status) http_status[status] += count;
   for (const auto& [kind, count] : other.transport_errors) transport_errors[kind] += count;
   request_time += other.request_time;
+  latency.Add(other.latency);
+}
+
+void LatencyCounts::Observe(std::chrono::microseconds duration) {
+  const double seconds = static_cast<double>(duration.count()) / 1e6;
+  auto bucket = std::lower_bound(kLatencyBounds.begin(), kLatencyBounds.end(), seconds);
+  ++buckets[static_cast<size_t>(bucket - kLatencyBounds.begin())];
+  sum_seconds += seconds;
+}
+
+void LatencyCounts::Add(const LatencyCounts& other) {
+  for (size_t i = 0; i < buckets.size(); ++i) buckets[i] += other.buckets[i];
+  sum_seconds += other.sum_seconds;
 }
 
 }  // namespace sieve

@@ -4,6 +4,7 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -24,6 +25,18 @@ struct RowError {
   std::string reason;  // "HTTP 500 after 4 attempts", "timeout after 15 s (4 attempts)", ...
 };
 
+// Attempt durations counted into fixed buckets (upper bounds kLatencyBounds in seconds, then
+// +Inf), so a chunk's latencies reach a Prometheus histogram in one step, not one per request.
+inline constexpr std::array<double, 15> kLatencyBounds = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+struct LatencyCounts {
+  std::array<uint64_t, kLatencyBounds.size() + 1> buckets{};  // not cumulative
+  double sum_seconds = 0;
+
+  void Observe(std::chrono::microseconds duration);  // O(log buckets)
+  void Add(const LatencyCounts& other);
+};
+
 struct EngineCounters {
   uint64_t requests = 0;          // HTTP attempts made, retries included
   uint64_t retries = 0;           // attempts after the first, over all requests
@@ -34,6 +47,7 @@ struct EngineCounters {
   std::map<int, uint64_t> http_status;             // attempts by HTTP status received
   std::map<std::string, uint64_t> transport_errors;  // attempts without a status, by kind
   std::chrono::microseconds request_time{0};       // summed duration of all attempts
+  LatencyCounts latency;                           // duration of every attempt
 
   // Adds `other` into this (for totals across chunks).
   void Add(const EngineCounters& other);

@@ -4,17 +4,19 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
-
+#include "common/config.h"
+#include "common/daemon_flags.h"
+#include "common/logging.h"
+#include "common/metrics_server.h"
 #include "common/shutdown.h"
 #include "worker/worker_node.h"
 
 int main(int argc, char** argv) {
   sieve::WorkerNodeOptions options;
-  const char* env_broker = std::getenv("SIEVE_BROKER");
-  if (env_broker != nullptr && *env_broker != '\0') options.broker = env_broker;
+  sieve::DaemonFlags daemon;
   CLI::App app{"sieve-worker: labels leased chunks through the job's HTTP endpoint"};
-  app.add_option("--broker", options.broker, "Broker endpoint (default: $SIEVE_BROKER)")
+  app.add_option("--broker", options.broker, "Broker endpoint (tcp://HOST:PORT)")
+      ->envname("SIEVE_BROKER")
       ->capture_default_str();
   app.add_option("--name", options.name, "Name shown in `sieve workers` (default: host:pid)");
   app.add_option("--concurrency", options.concurrency, "HTTP requests in flight at most")
@@ -29,9 +31,26 @@ int main(int argc, char** argv) {
   app.add_option("--drain-timeout-ms", options.drain_timeout_ms,
                  "On SIGTERM, how long to wait for results to be delivered")
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  sieve::AddDaemonFlags(app, daemon);
+  if (auto exit_code = sieve::ParseLayeredConfig(app, argc, argv)) return *exit_code;
+  sieve::Status logging = sieve::ConfigureLogging("sieve-worker", daemon.log_format,
+                                                  daemon.log_level);
+  if (!logging.ok()) {
+    spdlog::error("{}", logging.message());
+    return 2;
+  }
 
   zmq::context_t context;
+  std::unique_ptr<sieve::MetricsServer> metrics;
+  if (!daemon.metrics.empty()) {
+    options.metrics_registry = std::make_shared<prometheus::Registry>();
+    auto started = sieve::MetricsServer::StartAndAnnounce(daemon.metrics, options.metrics_registry);
+    if (!started.ok()) {
+      spdlog::error("{}", started.status().ToString());
+      return 2;
+    }
+    metrics = std::move(*started);
+  }
   auto node = sieve::WorkerNode::Create(context, options);
   if (!node.ok()) {
     spdlog::error("cannot start the worker: {}", node.status().ToString());

@@ -1,6 +1,8 @@
 #include "worker/worker_node.h"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <unistd.h>
 
 #include "common/csv_record.h"
@@ -13,6 +15,9 @@ namespace {
 constexpr int64_t kMaxMessageBytes = int64_t{300} << 20;
 constexpr int kEnginePollMs = 50;
 constexpr int64_t kEngineIdleMs = 30'000;
+constexpr uint32_t kMaxRelabels = 10;
+constexpr int64_t kRelabelFirstMs = 1'000;
+constexpr int64_t kRelabelMaxMs = 30'000;
 
 template <typename... Fs>
 struct Overloaded : Fs... {
@@ -58,6 +63,22 @@ EngineOptions EngineOptionsFor(const proto::JobSpec& spec, const WorkerNodeOptio
   return o;
 }
 
+// Keeps, for every row, a label some round got: a row fails only if it failed every round.
+void MergeEarlierRound(const ChunkLabels& earlier, ChunkLabels& latest) {
+  std::vector<RowError> still_failing;
+  size_t e = 0;
+  for (const RowError& error : latest.errors) {
+    while (e < earlier.errors.size() && earlier.errors[e].row < error.row) ++e;
+    bool failed_before = e < earlier.errors.size() && earlier.errors[e].row == error.row;
+    if (failed_before) {
+      still_failing.push_back(error);
+    } else if (error.row < earlier.labels.size()) {
+      latest.labels[error.row] = earlier.labels[error.row];
+    }
+  }
+  latest.errors = std::move(still_failing);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<WorkerNode>> WorkerNode::Create(zmq::context_t& context,
@@ -69,7 +90,11 @@ Result<std::unique_ptr<WorkerNode>> WorkerNode::Create(zmq::context_t& context,
 }
 
 WorkerNode::WorkerNode(zmq::context_t& context, WorkerNodeOptions options)
-    : context_(context), options_(std::move(options)) {}
+    : context_(context),
+      options_(std::move(options)),
+      registry_(options_.metrics_registry ? options_.metrics_registry
+                                          : std::make_shared<prometheus::Registry>()),
+      metrics_(*registry_) {}
 
 WorkerNode::~WorkerNode() = default;
 
@@ -103,6 +128,7 @@ Status WorkerNode::Run() {
     HandleCollectors();
     int64_t now = options_.clock->NowMs();
     Tick(now);
+    SampleMetrics();
     if (draining_ && (held_.empty() || now >= drain_deadline_ms_)) break;
   }
   if (!held_.empty()) {
@@ -141,6 +167,16 @@ void WorkerNode::DriveEngines() {
       }
     }
   }
+}
+
+void WorkerNode::SampleMetrics() {
+  int in_flight = 0;
+  int limit = 0;
+  for (const auto& [job, slot] : engines_) {
+    in_flight += slot.engine->in_flight();
+    limit += slot.engine->concurrency_limit();
+  }
+  metrics_.Sample(counters_, in_flight, limit, held_.size());
 }
 
 void WorkerNode::HandleBroker() {
@@ -237,12 +273,54 @@ void WorkerNode::OnAssign(proto::Assign assign) {
   held.collector = assign.collector;
   held.chunk = std::move(assign.chunk);
   held.engine_id = *id;
+  held.batch = std::move(batch);
   spdlog::debug("job {} chunk {}: attempt {} started ({} rows)", key.first, key.second,
                 held.attempt, held.row_count);
   held_.emplace(std::move(key), std::move(held));
 }
 
+bool WorkerNode::ScheduleRelabel(const Key& key, HeldChunk& held, ChunkLabels& labels) {
+  if (held.earlier) MergeEarlierRound(*held.earlier, labels);
+  if (labels.errors.empty() || !labels.counters.retry_budget_exhausted ||
+      held.relabels >= kMaxRelabels || draining_) {
+    return false;
+  }
+  int64_t delay = std::min(kRelabelMaxMs, kRelabelFirstMs << std::min<uint32_t>(held.relabels, 5));
+  ++held.relabels;
+  held.relabel_at_ms = options_.clock->NowMs() + delay;
+  spdlog::warn("job {} chunk {}: endpoint failing ({} rows failed, retry budget spent); "
+               "labelling the chunk again in {} ms (round {} of {})",
+               key.first, key.second, labels.errors.size(), delay, held.relabels, kMaxRelabels);
+  held.earlier = std::move(labels);
+  return true;
+}
+
+void WorkerNode::StartDueRelabels(int64_t now) {
+  for (auto& [key, held] : held_) {
+    if (held.labelled || held.relabel_at_ms == 0 || now < held.relabel_at_ms) continue;
+    held.relabel_at_ms = 0;
+    auto engine = engines_.find(key.first);
+    Result<HttpEngine::ChunkId> id = engine != engines_.end()
+                                         ? engine->second.engine->Submit(held.batch)
+                                         : Result<HttpEngine::ChunkId>(Status::NotFound("engine"));
+    if (id.ok()) {
+      held.engine_id = *id;
+      engine->second.last_used_ms = now;
+      continue;
+    }
+    spdlog::error("job {} chunk {}: cannot label it again: {}", key.first, key.second,
+                  id.status().ToString());
+    held.relabels = kMaxRelabels;
+    ChunkLabels earlier = std::move(*held.earlier);
+    held.earlier.reset();
+    OnChunkLabelled(key, held, std::move(earlier));
+  }
+}
+
 void WorkerNode::OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels labels) {
+  if (ScheduleRelabel(key, held, labels)) return;
+  held.batch.reset();
+  held.earlier.reset();
   proto::ChunkResult result;
   result.job_id = key.first;
   result.chunk_index = key.second;
@@ -264,8 +342,10 @@ void WorkerNode::OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels la
     std::string_view value = label;
     AppendColumns(record, std::span<const std::string_view>(&value, 1), &result.labelled);
   }
+  ++counters_.chunks_labelled;
   counters_.rows_done += held.row_count;
   counters_.rows_failed += labels.errors.size();
+  metrics_.CountChunk(labels.counters);
   held.labelled = true;
   held.chunk.clear();
   held.chunk.shrink_to_fit();
@@ -352,6 +432,7 @@ void WorkerNode::StartDrain() {
 }
 
 void WorkerNode::Tick(int64_t now) {
+  StartDueRelabels(now);
   if (now >= next_heartbeat_ms_) {
     next_heartbeat_ms_ = now + options_.heartbeat_ms;
     proto::Heartbeat heartbeat;
@@ -369,7 +450,11 @@ void WorkerNode::Tick(int64_t now) {
   // An engine keeps its connections warm between chunks of its job; one idle for a while
   // (its job is over, or another job's chunks are all we get) is closed.
   std::erase_if(engines_, [&](const auto& kv) {
-    return kv.second.engine->pending_chunks() == 0 && now - kv.second.last_used_ms > kEngineIdleMs;
+    bool relabel_waiting = std::any_of(held_.begin(), held_.end(), [&](const auto& h) {
+      return h.first.first == kv.first && h.second.relabel_at_ms != 0;
+    });
+    return kv.second.engine->pending_chunks() == 0 && !relabel_waiting &&
+           now - kv.second.last_used_ms > kEngineIdleMs;
   });
   int64_t silence = static_cast<int64_t>(options_.heartbeat_ms) * options_.liveness;
   if (now - broker_seen_ms_ > silence + reconnect_delay_ms_) {

@@ -11,6 +11,9 @@
 // Invariants: the worker holds at most `max_chunks` chunks (the credit it announces); a chunk
 // is held (and its lease heartbeated) until the collector acknowledges its result as durable;
 // a result is never dropped before that, so a collector outage delays but loses nothing.
+// Endpoint outages: a chunk whose retry budget ran out with rows failing is labelled again
+// after a backoff (ScheduleRelabel), keeping its lease, so an outage of up to ~3 min ends in
+// the same labels as no outage; only rows that fail every round get the error label.
 // Draining (RequestDrain, SIGTERM): no new chunks; chunks not labelled yet are handed back
 // (RELEASE) at once; chunks with results in flight are kept until acknowledged or the drain
 // deadline passes; then DISCONNECT and Run returns.
@@ -23,8 +26,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include <prometheus/registry.h>
 #include <zmq.hpp>
 
 #include "common/clock.h"
@@ -32,6 +37,7 @@
 #include "proto/codec.h"
 #include "worker/engine_options.h"
 #include "worker/http_engine.h"
+#include "worker/worker_metrics.h"
 
 namespace sieve {
 
@@ -46,14 +52,8 @@ struct WorkerNodeOptions {
   uint32_t result_resend_ms = 5000;
   uint32_t drain_timeout_ms = 20000;
   const Clock* clock = &SystemClock::Get();
-};
-
-struct WorkerCounters {
-  uint64_t chunks_done = 0;
-  uint64_t rows_done = 0;
-  uint64_t rows_failed = 0;
-  uint64_t results_resent = 0;
-  uint64_t reconnects = 0;
+  // Where the worker's metrics live (served by a MetricsServer); null: a private registry.
+  std::shared_ptr<prometheus::Registry> metrics_registry;
 };
 
 class WorkerNode {
@@ -77,6 +77,10 @@ class WorkerNode {
     std::string collector;
     std::string chunk;              // the records, kept to build the labelled output
     HttpEngine::ChunkId engine_id = 0;
+    std::shared_ptr<const RowBatch> batch;  // the parsed rows, kept for relabelling
+    std::optional<ChunkLabels> earlier;     // labels of the previous rounds (relabelling)
+    uint32_t relabels = 0;                  // rounds run again after an endpoint outage
+    int64_t relabel_at_ms = 0;              // when the next round starts; 0: none waiting
     bool labelled = false;          // the engine is done; result below
     proto::Frames result;           // encoded RESULT, kept until acknowledged
     int64_t result_sent_ms = 0;
@@ -97,9 +101,15 @@ class WorkerNode {
   void OnResultAck(const proto::ResultAck& ack);
   void DriveEngines();
   void OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels labels);
+  // After an endpoint outage (the engine spent the chunk's retry budget) the chunk is labelled
+  // again after a backoff (1 s doubling to 30 s, at most kMaxRelabels rounds, ~3 min), keeping
+  // every label an earlier round got. True when a round was scheduled.
+  bool ScheduleRelabel(const Key& key, HeldChunk& held, ChunkLabels& labels);
+  void StartDueRelabels(int64_t now);
   void SendResult(const Key& key, HeldChunk& held);
   void Release(const Key& key, const std::string& reason);
   void Tick(int64_t now);
+  void SampleMetrics();  // O(engines); every loop iteration
   void StartDrain();
   Result<HttpEngine*> EngineFor(const std::string& job_id, const proto::JobSpec& spec);
   zmq::socket_t& CollectorSocket(const std::string& endpoint);
@@ -119,6 +129,8 @@ class WorkerNode {
   int64_t next_heartbeat_ms_ = 0;
   int64_t reconnect_delay_ms_ = 0;
   WorkerCounters counters_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  WorkerMetrics metrics_;
 };
 
 }  // namespace sieve

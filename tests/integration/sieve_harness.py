@@ -42,6 +42,7 @@ class Process:
         self.env = env
         self.popen = None
         self.endpoint = None
+        self.metrics = None  # "HOST:PORT" from a "metrics on ..." line (--metrics)
 
     def start(self, wait_listening=True, timeout=20):
         log = open(self.log_path, "ab")
@@ -53,6 +54,8 @@ class Process:
             line = b""
             while time.time() < deadline:
                 line = self.popen.stdout.readline()
+                if line.startswith(b"metrics on "):
+                    self.metrics = line.decode().split("metrics on ", 1)[1].strip()
                 if line.startswith(b"listening on "):
                     self.endpoint = line.decode().split("listening on ", 1)[1].strip()
                     return self
@@ -60,6 +63,20 @@ class Process:
                     break
             raise RuntimeError(f"{self.name} did not start: {self.log_tail()}")
         return self
+
+    def wait_metrics(self, timeout=20):
+        """For a daemon started with --metrics HOST:0 that prints no "listening on" line (the
+        worker): reads stdout up to its "metrics on HOST:PORT" line. Returns HOST:PORT."""
+        deadline = time.time() + timeout
+        while self.metrics is None and time.time() < deadline:
+            line = self.popen.stdout.readline()
+            if line.startswith(b"metrics on "):
+                self.metrics = line.decode().split("metrics on ", 1)[1].strip()
+            elif not line and self.popen.poll() is not None:
+                break
+        if self.metrics is None:
+            raise RuntimeError(f"{self.name} printed no metrics address: {self.log_tail()}")
+        return self.metrics
 
     def signal(self, sig):
         if self.popen and self.popen.poll() is None:
@@ -99,14 +116,21 @@ class Cluster:
         self.workers = []
 
     # -- lifecycle -------------------------------------------------------------------
+    def wrap(self, name, args):
+        """The command line that runs `args` for the process `name` ('client' for the CLI).
+        Subclasses override it to run processes elsewhere (another network namespace)."""
+        return args
+
     def _process(self, name, args):
-        p = Process(name, args, os.path.join(self.dir, name + ".log"))
+        p = Process(name, self.wrap(name, args), os.path.join(self.dir, name + ".log"))
         self.processes.append(p)
         return p
 
-    def start_classifier(self, *flags):
+    def start_classifier(self, *flags, listen="127.0.0.1:0"):
+        if self.classifier is not None:
+            listen = self.classifier.endpoint  # a restart keeps its port
         self.classifier = self._process(
-            "classifier", [exe("sieve-classifier"), "--listen", "127.0.0.1:0", "--threads", "64",
+            "classifier", [exe("sieve-classifier"), "--listen", listen, "--threads", "64",
                            *flags]).start()
         return self.classifier
 
@@ -122,18 +146,21 @@ class Cluster:
                                                *flags]).start()
         return self.broker
 
-    def start_collector(self, *flags):
-        listen = self.collector.endpoint if self.collector is not None else "tcp://127.0.0.1:*"
+    def start_collector(self, *flags, listen="tcp://127.0.0.1:*", broker=None):
+        if self.collector is not None:
+            listen = self.collector.endpoint  # a restart keeps its port
         self.collector = self._process(
-            "collector", [exe("sieve-collector"), "--broker", self.broker.endpoint, "--listen",
+            "collector", [exe("sieve-collector"), "--broker", broker or self.broker.endpoint,
+                          "--listen",
                           listen, "--data-dir", os.path.join(self.dir, "collector"),
                           *flags]).start()
         return self.collector
 
-    def start_worker(self, *flags):
+    def start_worker(self, *flags, broker=None):
         n = len(self.workers) + 1
-        w = self._process(f"worker{n}", [exe("sieve-worker"), "--broker", self.broker.endpoint,
-                                         "--name", f"worker{n}", *flags])
+        w = self._process(f"worker{n}", [exe("sieve-worker"), "--broker",
+                                         broker or self.broker.endpoint, "--name", f"worker{n}",
+                                         *flags])
         w.start(wait_listening=False)
         self.workers.append(w)
         return w
@@ -157,7 +184,7 @@ class Cluster:
 
     # -- client ----------------------------------------------------------------------
     def sieve(self, *args, timeout=300, check=True):
-        cmd = [exe("sieve"), *args]
+        cmd = self.wrap("client", [exe("sieve"), *args])
         env = dict(os.environ, SIEVE_BROKER=self.broker.endpoint)
         r = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env)
         if check and r.returncode != 0:

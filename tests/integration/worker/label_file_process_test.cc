@@ -83,8 +83,8 @@ class LabelFileProcessTest : public ::testing::Test {
   std::string WriteInput(int rows) {
     std::string csv = "website,content\r\n";
     for (int i = 0; i < rows; ++i) {
-      csv += "https://site" + std::to_string(i) + ".example,\"Breaking news, \"\"live\"\"\nscores " +
-             std::to_string(i) + "\"\r\n";
+      csv += "https://site" + std::to_string(i) + ".example,";
+      csv += "\"Breaking news, \"\"live\"\"\nscores " + std::to_string(i) + "\"\r\n";
     }
     const std::string path = dir_ + "/in.csv";
     std::ofstream(path, std::ios::binary) << csv;

@@ -37,6 +37,7 @@ TEST(CodecRoundTripTest, BulkFramesAreRawBytesInSchemaOrder) {
                 1,
                 1000,
                 "tcp://l:1",
+                "",
                 SampleJobSpec(),
                 "h\r\n",
                 std::string("a,\"b\0c\"\r\n", 9)};

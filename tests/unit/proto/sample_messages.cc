@@ -7,6 +7,7 @@ namespace {
 
 const std::string kJob = FormatJobId(0x1234abcd);
 const std::string kHeader = "website,content\r\n";
+const std::string kPublicKey = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
 const std::string kChunkBytes =
     "https://a.example,\"multi\nline, quoted\"\r\nhttps://b.example,\"\xff\x00 bytes\"\r\n";
 
@@ -25,7 +26,8 @@ JobStatus SampleJobStatus(std::uint64_t n) {
                    1700000000000,
                    1700000001000,
                    "/out/x.csv",
-                   "tcp://collector:7401"};
+                   "tcp://collector:7401",
+                   kPublicKey};
 }
 
 std::vector<Message> WorkerAndCollectorMessages() {
@@ -41,7 +43,7 @@ std::vector<Message> WorkerAndCollectorMessages() {
                      kChunkBytes};
   return {
       Ready{"host-a:123", 4, 16, "0.1.0"},
-      Assign{kJob, 7, 2, 700, 2, 30000, "tcp://collector:7401", SampleJobSpec(), kHeader,
+      Assign{kJob, 7, 2, 700, 2, 30000, "tcp://collector:7401", kPublicKey, SampleJobSpec(), kHeader,
              kChunkBytes},
       Heartbeat{{{kJob, 7, 2}, {FormatJobId(9), 0, 1}}},
       Release{kJob, 7, 2, "draining"},
@@ -49,7 +51,7 @@ std::vector<Message> WorkerAndCollectorMessages() {
       Disconnect{"shutting down"},
       result,
       ResultAck{kJob, 7, 2, true, "stored"},
-      CollectorReady{"tcp://collector:7401", "collector-1"},
+      CollectorReady{"tcp://collector:7401", "collector-1", kPublicKey},
       JobOpen{kJob, "category", "/out/x.csv", 12, 1200, kHeader},
       JobSealed{kJob, 12, 1200},
       JobCancel{kJob},

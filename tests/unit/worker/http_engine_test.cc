@@ -304,7 +304,9 @@ TEST(HttpEngineTest, BatchModeSendsArraysAndChecksTheLength) {
   TestHttpServer server([](const TestRequest& r, uint64_t) {
     const auto rows = nlohmann::json::parse(r.body);
     nlohmann::json labels = nlohmann::json::array();
-    for (const auto& row : rows) labels.push_back({{"label", "B-" + row["website"].get<std::string>()}});
+    for (const auto& row : rows) {
+      labels.push_back({{"label", "B-" + row["website"].get<std::string>()}});
+    }
     if (rows[0]["website"] == "site-4") labels.erase(labels.begin());  // one short
     return TestResponse{.body = labels.dump()};
   });
@@ -348,7 +350,8 @@ TEST(HttpEngineTest, RunsSeveralChunksOnOnePool) {
 }
 
 TEST(HttpEngineTest, CancelAbortsAChunkAndWakeupCutsAPollShort) {
-  TestHttpServer server([](const TestRequest&, uint64_t) { return TestResponse{.fault = Fault::kStall}; });
+  TestHttpServer server(
+      [](const TestRequest&, uint64_t) { return TestResponse{.fault = Fault::kStall}; });
   EngineOptions options = TestOptions(server.url());
   options.timeout = milliseconds(10'000);
   auto engine = MakeEngine(options);
@@ -371,7 +374,8 @@ TEST(HttpEngineTest, CancelAbortsAChunkAndWakeupCutsAPollShort) {
 }
 
 TEST(HttpEngineTest, LabelRowsHonoursTheCancelToken) {
-  TestHttpServer server([](const TestRequest&, uint64_t) { return TestResponse{.fault = Fault::kStall}; });
+  TestHttpServer server(
+      [](const TestRequest&, uint64_t) { return TestResponse{.fault = Fault::kStall}; });
   EngineOptions options = TestOptions(server.url());
   options.timeout = milliseconds(10'000);
   auto engine = MakeEngine(options);

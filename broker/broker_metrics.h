@@ -1,0 +1,97 @@
+// BrokerMetrics: the broker's Prometheus metrics, updated by the broker loop.
+//
+// Families (prefix sieve_broker_; see docs/observability.md):
+//   jobs{state}                       gauge, jobs known, by state (open, sealed, done, ...)
+//   chunks{state}                     gauge, chunks of active jobs: queued, leased, committed,
+//                                     failed (committed as all-error rows)
+//   job_queued_chunks{job_id}         gauge, queue depth per active job
+//   job_total_rows{job_id}, job_done_rows{job_id}, job_error_rows{job_id}
+//                                     gauges, progress of each active job (series are removed
+//                                     when the job ends, so cardinality is bounded by the
+//                                     active jobs)
+//   workers_connected, collector_connected, oldest_lease_age_seconds     gauges
+//   leases_expired_total, redeliveries_total, workers_lost_total, messages_refused_total,
+//   chunks_dispatched_total, chunks_committed_total, rows_committed_total,
+//   error_rows_committed_total        counters
+//   dispatch_duration_seconds         histogram, handing one chunk out (spool read, encode,
+//                                     send, lease record)
+//
+// Cost: Publish is O(jobs); counters follow BrokerCounters (CounterMirror), so the loop's hot
+// paths only bump plain integers.
+//
+// Thread-safety: not thread-safe; the broker loop calls it. Prometheus collects concurrently
+// (prometheus-cpp metrics are atomic or internally locked).
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/counter_mirror.h"
+#include "proto/message_parts.h"
+
+namespace sieve {
+
+struct BrokerCounters {
+  uint64_t messages_refused = 0;
+  uint64_t leases_expired = 0;
+  uint64_t redeliveries = 0;
+  uint64_t workers_lost = 0;
+  uint64_t chunks_dispatched = 0;
+  uint64_t chunks_committed = 0;
+  uint64_t rows_committed = 0;
+  uint64_t error_rows_committed = 0;
+};
+
+// What the broker loop knows at one instant; built by the loop, read by Publish.
+struct BrokerSnapshot {
+  std::vector<proto::JobStatus> jobs;  // every job known
+  std::vector<proto::WorkerInfo> workers;
+  BrokerCounters counters;
+  bool collector_connected = false;
+  double oldest_lease_age_seconds = 0;
+};
+
+class BrokerMetrics {
+ public:
+  explicit BrokerMetrics(prometheus::Registry& registry);
+
+  void Publish(const BrokerSnapshot& snapshot);
+  void ObserveDispatch(double seconds) { dispatch_->Observe(seconds); }
+
+ private:
+  struct JobGauges {
+    prometheus::Gauge* queued = nullptr;
+    prometheus::Gauge* total_rows = nullptr;
+    prometheus::Gauge* done_rows = nullptr;
+    prometheus::Gauge* error_rows = nullptr;
+  };
+  void PublishJobs(const std::vector<proto::JobStatus>& jobs);
+  JobGauges& GaugesOf(const std::string& job_id);
+  void RemoveGauges(const JobGauges& gauges);
+
+  prometheus::Family<prometheus::Gauge>* job_queued_;
+  prometheus::Family<prometheus::Gauge>* job_total_rows_;
+  prometheus::Family<prometheus::Gauge>* job_done_rows_;
+  prometheus::Family<prometheus::Gauge>* job_error_rows_;
+  std::vector<prometheus::Gauge*> jobs_by_state_;  // by proto::JobState value
+  prometheus::Gauge* chunks_queued_;
+  prometheus::Gauge* chunks_leased_;
+  prometheus::Gauge* chunks_committed_;
+  prometheus::Gauge* chunks_failed_;
+  prometheus::Gauge* workers_connected_;
+  prometheus::Gauge* collector_connected_;
+  prometheus::Gauge* oldest_lease_age_;
+  prometheus::Histogram* dispatch_;
+  CounterMirror<BrokerCounters> counters_;
+  std::map<std::string, JobGauges> job_gauges_;  // active jobs only
+};
+
+}  // namespace sieve

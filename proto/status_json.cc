@@ -1,0 +1,32 @@
+#include "proto/status_json.h"
+
+namespace sieve::proto {
+
+nlohmann::json ToJson(const JobStatus& s) {
+  return {{"job_id", s.job_id},
+          {"name", s.name},
+          {"state", EnumName(s.state)},
+          {"total_rows", s.total_rows},
+          {"done_rows", s.done_rows},
+          {"error_rows", s.error_rows},
+          {"chunks_total", s.chunks_total},
+          {"chunks_queued", s.chunks_queued},
+          {"chunks_leased", s.chunks_leased},
+          {"chunks_done", s.chunks_done},
+          {"chunks_failed", s.chunks_failed},
+          {"created_unix_ms", s.created_unix_ms},
+          {"finished_unix_ms", s.finished_unix_ms},
+          {"output_path", s.output_path},
+          {"collector", s.collector}};
+}
+
+nlohmann::json ToJson(const WorkerInfo& w) {
+  return {{"name", w.name},
+          {"address", w.address},
+          {"credit", w.credit},
+          {"leases", w.leases},
+          {"last_heartbeat_age_ms", w.last_heartbeat_age_ms},
+          {"rows_done", w.rows_done}};
+}
+
+}  // namespace sieve::proto

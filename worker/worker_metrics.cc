@@ -1,0 +1,87 @@
+#include "worker/worker_metrics.h"
+
+#include <vector>
+
+namespace sieve {
+namespace {
+
+constexpr const char* kClassNames[] = {"2xx", "3xx", "4xx", "429", "5xx", "transport_error"};
+
+prometheus::Gauge& GaugeOf(prometheus::Registry& registry, const char* name, const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add({});
+}
+
+}  // namespace
+
+WorkerMetrics::StatusClass WorkerMetrics::ClassOf(int http_status) {
+  if (http_status == 429) return k429;
+  if (http_status >= 200 && http_status < 300) return k2xx;
+  if (http_status >= 300 && http_status < 400) return k3xx;
+  if (http_status >= 400 && http_status < 500) return k4xx;
+  if (http_status >= 500 && http_status < 600) return k5xx;
+  return kTransportError;  // no status, or one outside 200..599
+}
+
+WorkerMetrics::WorkerMetrics(prometheus::Registry& registry) {
+  auto& rows = prometheus::BuildCounter()
+                   .Name("sieve_worker_rows_total")
+                   .Help("Rows labelled, by outcome (ok, or failed: given the error label)")
+                   .Register(registry);
+  rows_ok_ = &rows.Add({{"outcome", "ok"}});
+  rows_failed_ = &rows.Add({{"outcome", "failed"}});
+  auto& requests = prometheus::BuildCounter()
+                       .Name("sieve_worker_http_requests_total")
+                       .Help("HTTP attempts to the endpoint, by status class")
+                       .Register(registry);
+  for (int c = 0; c < kClassCount; ++c) requests_[c] = &requests.Add({{"class", kClassNames[c]}});
+  retries_ = &prometheus::BuildCounter()
+                  .Name("sieve_worker_retries_total")
+                  .Help("HTTP attempts after the first one of a row")
+                  .Register(registry)
+                  .Add({});
+  latency_ = &prometheus::BuildHistogram()
+                  .Name("sieve_worker_request_duration_seconds")
+                  .Help("Duration of one HTTP attempt, in seconds")
+                  .Register(registry)
+                  .Add({}, prometheus::Histogram::BucketBoundaries(kLatencyBounds.begin(),
+                                                                   kLatencyBounds.end()));
+  in_flight_ = &GaugeOf(registry, "sieve_worker_requests_in_flight", "HTTP requests in flight");
+  concurrency_ = &GaugeOf(registry, "sieve_worker_concurrency_limit",
+                          "Requests allowed in flight now (adaptive concurrency, summed over jobs)");
+  chunks_in_progress_ = &GaugeOf(registry, "sieve_worker_chunks_in_progress",
+                                 "Chunks held: being labelled or waiting for the collector");
+  counters_.Add(registry, "sieve_worker_chunks_labelled_total", "Chunks whose rows all have a label",
+                &WorkerCounters::chunks_labelled);
+  counters_.Add(registry, "sieve_worker_chunks_delivered_total",
+                "Chunk results acknowledged as durable by the collector",
+                &WorkerCounters::chunks_done);
+  counters_.Add(registry, "sieve_worker_results_resent_total",
+                "Chunk results sent again (no acknowledgement in time)",
+                &WorkerCounters::results_resent);
+  counters_.Add(registry, "sieve_worker_broker_reconnects_total",
+                "Reconnections to the broker", &WorkerCounters::reconnects);
+}
+
+void WorkerMetrics::CountChunk(const EngineCounters& c) {
+  rows_ok_->Increment(static_cast<double>(c.rows_ok));
+  rows_failed_->Increment(static_cast<double>(c.rows_failed));
+  std::array<uint64_t, kClassCount> by_class{};
+  for (const auto& [status, count] : c.http_status) by_class[ClassOf(status)] += count;
+  for (const auto& [kind, count] : c.transport_errors) by_class[kTransportError] += count;
+  for (int i = 0; i < kClassCount; ++i) {
+    if (by_class[i] > 0) requests_[i]->Increment(static_cast<double>(by_class[i]));
+  }
+  retries_->Increment(static_cast<double>(c.retries));
+  std::vector<double> buckets(c.latency.buckets.begin(), c.latency.buckets.end());
+  latency_->ObserveMultiple(buckets, c.latency.sum_seconds);
+}
+
+void WorkerMetrics::Sample(const WorkerCounters& counters, int in_flight, int concurrency_limit,
+                           size_t chunks_in_progress) {
+  counters_.Publish(counters);
+  in_flight_->Set(in_flight);
+  concurrency_->Set(concurrency_limit);
+  chunks_in_progress_->Set(static_cast<double>(chunks_in_progress));
+}
+
+}  // namespace sieve

@@ -1,0 +1,67 @@
+// WorkerMetrics: the worker's Prometheus metrics, updated by the worker loop.
+//
+// Families (prefix sieve_worker_; see docs/observability.md):
+//   rows_total{outcome="ok"|"failed"}        counter, rows labelled / given the error label
+//   http_requests_total{class}               counter, HTTP attempts by status class: 2xx, 3xx,
+//                                            4xx (429 excluded), 429, 5xx, transport_error
+//   request_duration_seconds                 histogram, every attempt (retries included)
+//   retries_total                            counter, attempts after the first
+//   chunks_labelled_total, chunks_delivered_total, results_resent_total,
+//   broker_reconnects_total                  counters
+//   requests_in_flight, concurrency_limit, chunks_in_progress     gauges (sampled by the loop)
+//
+// Cost: the engine counts per chunk (EngineCounters, with attempt latencies already bucketed);
+// CountChunk folds one chunk in with a handful of atomic adds and one histogram update, so
+// nothing is locked or looked up per row or per request. Sample sets three gauges.
+//
+// Thread-safety: not thread-safe; the worker loop calls it.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <cstdint>
+
+#include "common/counter_mirror.h"
+#include "worker/row_batch.h"
+
+namespace sieve {
+
+struct WorkerCounters {
+  uint64_t chunks_labelled = 0;
+  uint64_t chunks_done = 0;  // delivered: acknowledged by the collector
+  uint64_t rows_done = 0;
+  uint64_t rows_failed = 0;
+  uint64_t results_resent = 0;
+  uint64_t reconnects = 0;
+};
+
+class WorkerMetrics {
+ public:
+  // The status classes of http_requests_total, in label order.
+  enum StatusClass { k2xx, k3xx, k4xx, k429, k5xx, kTransportError, kClassCount };
+  static StatusClass ClassOf(int http_status);
+
+  explicit WorkerMetrics(prometheus::Registry& registry);
+
+  // Folds in one finished chunk's engine counters.
+  void CountChunk(const EngineCounters& counters);
+  void Sample(const WorkerCounters& counters, int in_flight, int concurrency_limit,
+              size_t chunks_in_progress);
+
+ private:
+  prometheus::Counter* rows_ok_;
+  prometheus::Counter* rows_failed_;
+  std::array<prometheus::Counter*, kClassCount> requests_{};
+  prometheus::Counter* retries_;
+  prometheus::Histogram* latency_;
+  prometheus::Gauge* in_flight_;
+  prometheus::Gauge* concurrency_;
+  prometheus::Gauge* chunks_in_progress_;
+  CounterMirror<WorkerCounters> counters_;
+};
+
+}  // namespace sieve
