@@ -7,6 +7,7 @@
 
 #include "broker/failed_chunk.h"
 #include "common/peer_policy.h"
+#include "common/redact.h"
 #include "common/zmq_io.h"
 
 namespace sieve {
@@ -341,7 +342,8 @@ void Broker::OnSubmit(const std::string& peer, const std::string& client,
     Refuse(peer, submit.request_id, id.status());
     return;
   }
-  spdlog::info("job {} ({}) submitted, endpoint {}", *id, submit.spec.name, submit.spec.endpoint);
+  spdlog::info("job {} ({}) submitted, endpoint {}", *id, submit.spec.name,
+               RedactUrl(submit.spec.endpoint));
   if (collector_connected()) OpenJobAtCollector(*book_->Find(*id));
   Reply(peer, proto::Submitted{submit.request_id, *id, options_.client_credit});
 }

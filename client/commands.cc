@@ -38,14 +38,19 @@ int JobExitCode(const proto::JobStatus& status) {
   return kExitOk;
 }
 
+Result<PeerConnection> ConnectBroker(zmq::context_t& context, const ClientOptions& client) {
+  return PeerConnection::Connect(context, client.broker, client.curve,
+                                 client.curve.broker_public_key);
+}
+
 // Waits for the job and, when `output` is set, fetches it. Returns the exit code.
-int FollowJob(zmq::context_t& context, PeerConnection& broker, const std::string& job_id,
-              const std::string& output) {
+int FollowJob(zmq::context_t& context, const ClientOptions& client, PeerConnection& broker,
+              const std::string& job_id, const std::string& output) {
   ProgressReporter progress(stderr, ::isatty(STDERR_FILENO) != 0);
   Result<proto::JobStatus> status = WaitForJob(broker, job_id, &progress);
   if (!status.ok()) return Fail(status.status());
   if (!output.empty() && status->state == proto::JobState::kDone) {
-    Status fetched = FetchOutput(context, *status, output);
+    Status fetched = FetchOutput(context, *status, output, client.curve);
     if (!fetched.ok()) return Fail(fetched);
     std::fprintf(stderr, "sieve: output written to %s\n", output.c_str());
   }
@@ -59,8 +64,9 @@ int SubmitCommand(const ClientOptions& client, const JobRequest& request,
   Status valid = ValidateInputs(request);
   if (!valid.ok()) return Fail(valid);
   zmq::context_t context;
-  PeerConnection broker(context, client.broker);
-  Result<SubmittedJob> job = SubmitJob(broker, request, nullptr);
+  Result<PeerConnection> broker = ConnectBroker(context, client);
+  if (!broker.ok()) return Fail(broker.status());
+  Result<SubmittedJob> job = SubmitJob(*broker, request, nullptr);
   if (!job.ok()) return Fail(job.status());
   std::printf("%s\n", job->job_id.c_str());
   std::fflush(stdout);
@@ -68,15 +74,16 @@ int SubmitCommand(const ClientOptions& client, const JobRequest& request,
                job->job_id.c_str(), static_cast<unsigned long long>(job->rows),
                static_cast<unsigned long long>(job->chunks));
   if (!wait.wait) return kExitOk;
-  return FollowJob(context, broker, job->job_id, wait.output);
+  return FollowJob(context, client, *broker, job->job_id, wait.output);
 }
 
 int StatusCommand(const ClientOptions& client, const std::string& job_id) {
   zmq::context_t context;
-  PeerConnection broker(context, client.broker);
-  uint64_t id = broker.NextRequestId();
+  Result<PeerConnection> broker = ConnectBroker(context, client);
+  if (!broker.ok()) return Fail(broker.status());
+  uint64_t id = broker->NextRequestId();
   proto::StatusQuery query{id, job_id.empty() ? std::nullopt : std::optional(job_id)};
-  Result<proto::Message> reply = broker.Call(std::move(query), id, kReplyTimeout);
+  Result<proto::Message> reply = broker->Call(std::move(query), id, kReplyTimeout);
   if (!reply.ok()) return Fail(reply.status());
   const auto& jobs = std::get<proto::StatusReply>(*reply).jobs;
   if (client.json) {
@@ -100,15 +107,17 @@ int StatusCommand(const ClientOptions& client, const std::string& job_id) {
 int WaitCommand(const ClientOptions& client, const std::string& job_id,
                 const std::string& output) {
   zmq::context_t context;
-  PeerConnection broker(context, client.broker);
-  return FollowJob(context, broker, job_id, output);
+  Result<PeerConnection> broker = ConnectBroker(context, client);
+  if (!broker.ok()) return Fail(broker.status());
+  return FollowJob(context, client, *broker, job_id, output);
 }
 
 int CancelCommand(const ClientOptions& client, const std::string& job_id) {
   zmq::context_t context;
-  PeerConnection broker(context, client.broker);
-  uint64_t id = broker.NextRequestId();
-  Result<proto::Message> reply = broker.Call(proto::Cancel{id, job_id}, id, kReplyTimeout);
+  Result<PeerConnection> broker = ConnectBroker(context, client);
+  if (!broker.ok()) return Fail(broker.status());
+  uint64_t id = broker->NextRequestId();
+  Result<proto::Message> reply = broker->Call(proto::Cancel{id, job_id}, id, kReplyTimeout);
   if (!reply.ok()) return Fail(reply.status());
   std::fprintf(stderr, "sieve: job %s cancelled\n", job_id.c_str());
   return kExitOk;
@@ -117,10 +126,11 @@ int CancelCommand(const ClientOptions& client, const std::string& job_id) {
 int FetchCommand(const ClientOptions& client, const std::string& job_id,
                  const std::string& output) {
   zmq::context_t context;
-  PeerConnection broker(context, client.broker);
-  Result<proto::JobStatus> status = QueryJob(broker, job_id);
+  Result<PeerConnection> broker = ConnectBroker(context, client);
+  if (!broker.ok()) return Fail(broker.status());
+  Result<proto::JobStatus> status = QueryJob(*broker, job_id);
   if (!status.ok()) return Fail(status.status());
-  Status fetched = FetchOutput(context, *status, output);
+  Status fetched = FetchOutput(context, *status, output, client.curve);
   if (!fetched.ok()) return Fail(fetched);
   std::fprintf(stderr, "sieve: output written to %s\n", output.c_str());
   return kExitOk;
@@ -128,9 +138,10 @@ int FetchCommand(const ClientOptions& client, const std::string& job_id,
 
 int WorkersCommand(const ClientOptions& client) {
   zmq::context_t context;
-  PeerConnection broker(context, client.broker);
-  uint64_t id = broker.NextRequestId();
-  Result<proto::Message> reply = broker.Call(proto::WorkersQuery{id}, id, kReplyTimeout);
+  Result<PeerConnection> broker = ConnectBroker(context, client);
+  if (!broker.ok()) return Fail(broker.status());
+  uint64_t id = broker->NextRequestId();
+  Result<proto::Message> reply = broker->Call(proto::WorkersQuery{id}, id, kReplyTimeout);
   if (!reply.ok()) return Fail(reply.status());
   const auto& workers = std::get<proto::WorkersReply>(*reply).workers;
   if (client.json) {
@@ -164,6 +175,18 @@ void PrintOutputPreview(const std::string& output, int rows) {
     std::string first(fields[0].substr(0, 60));
     std::printf("  %-62s %s\n", first.c_str(), std::string(fields[fields.size() - 1]).c_str());
   }
+}
+
+
+int KeygenCommand(const std::string& dir, const std::string& name) {
+  Result<CurveKeyPair> pair = GenerateCurveKeyPair();
+  if (!pair.ok()) return Fail(pair.status());
+  Status written = WriteKeyPair(dir, name, *pair);
+  if (!written.ok()) return Fail(written);
+  std::fprintf(stderr, "sieve: wrote %s/%s.key (secret: keep it on this machine) and %s/%s.pub\n",
+               dir.c_str(), name.c_str(), dir.c_str(), name.c_str());
+  std::printf("%s\n", pair->public_key.c_str());
+  return kExitOk;
 }
 
 }  // namespace sieve

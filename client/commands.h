@@ -6,12 +6,14 @@
 #include <vector>
 
 #include "client/submit.h"
+#include "common/curve.h"
 
 namespace sieve {
 
 struct ClientOptions {
   std::string broker;  // resolved: --broker, else $SIEVE_BROKER, else kDefaultBroker
   bool json = false;
+  CurveConfig curve;  // CURVE keys (--curve-key, --broker-key); off when empty
 };
 
 inline constexpr const char* kDefaultBroker = "tcp://127.0.0.1:7400";
@@ -27,6 +29,8 @@ int WaitCommand(const ClientOptions& client, const std::string& job_id, const st
 int CancelCommand(const ClientOptions& client, const std::string& job_id);
 int FetchCommand(const ClientOptions& client, const std::string& job_id, const std::string& output);
 int WorkersCommand(const ClientOptions& client);
+// Writes DIR/NAME.key (secret, 0600) and DIR/NAME.pub and prints the public key.
+int KeygenCommand(const std::string& dir, const std::string& name);
 
 // Prints where the output is and its first rows (what `sieve run` shows at the end).
 void PrintOutputPreview(const std::string& output, int rows);

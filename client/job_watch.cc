@@ -83,7 +83,7 @@ Result<proto::JobStatus> WaitForJob(PeerConnection& broker, const std::string& j
 }
 
 Status FetchOutput(zmq::context_t& context, const proto::JobStatus& status,
-                   const std::string& path) {
+                   const std::string& path, const CurveConfig& curve) {
   if (status.state != proto::JobState::kDone) {
     return Status::InvalidArgument("job " + status.job_id + " is " +
                                    std::string(proto::EnumName(status.state)) +
@@ -92,13 +92,15 @@ Status FetchOutput(zmq::context_t& context, const proto::JobStatus& status,
   if (status.collector.empty()) {
     return Status::Unavailable("the broker knows no collector for job " + status.job_id);
   }
-  PeerConnection collector(context, status.collector);
-  SIEVE_RETURN_IF_ERROR(FetchFile(collector, status.job_id, proto::kFetchOutput, path));
+  Result<PeerConnection> collector =
+      PeerConnection::Connect(context, status.collector, curve, status.collector_public_key);
+  if (!collector.ok()) return collector.status();
+  SIEVE_RETURN_IF_ERROR(FetchFile(*collector, status.job_id, proto::kFetchOutput, path));
   SIEVE_RETURN_IF_ERROR(
-      FetchFile(collector, status.job_id, proto::kFetchSummary, path + ".summary.json"));
+      FetchFile(*collector, status.job_id, proto::kFetchSummary, path + ".summary.json"));
   if (status.error_rows > 0) {
     SIEVE_RETURN_IF_ERROR(
-        FetchFile(collector, status.job_id, proto::kFetchErrors, path + ".errors.csv"));
+        FetchFile(*collector, status.job_id, proto::kFetchErrors, path + ".errors.csv"));
   }
   return Status::Ok();
 }

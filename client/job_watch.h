@@ -27,7 +27,9 @@ Result<proto::JobStatus> WaitForJob(PeerConnection& broker, const std::string& j
                                     ProgressReporter* progress,
                                     std::chrono::milliseconds poll = std::chrono::milliseconds(500));
 
+// Downloads the output (and summary, and errors report when there are failed rows) of the
+// finished job from its collector, over CURVE when `curve` is on.
 Status FetchOutput(zmq::context_t& context, const proto::JobStatus& status,
-                   const std::string& path);
+                   const std::string& path, const CurveConfig& curve);
 
 }  // namespace sieve

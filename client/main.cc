@@ -7,6 +7,8 @@
 #include "client/commands.h"
 #include "client/exit_codes.h"
 #include "client/run_command.h"
+#include "common/config.h"
+#include "common/security_flags.h"
 #include "proto/constants.h"
 
 namespace {
@@ -69,9 +71,14 @@ int main(int argc, char** argv) {
   sieve::ClientOptions client;
   const char* env_broker = std::getenv("SIEVE_BROKER");
   client.broker = env_broker != nullptr && *env_broker != '\0' ? env_broker : sieve::kDefaultBroker;
+  sieve::SecurityFlags security;
   auto add_broker = [&](CLI::App* cmd) {
     cmd->add_option("--broker", client.broker, "Broker endpoint (default: $SIEVE_BROKER, then " +
                                                    std::string(sieve::kDefaultBroker) + ")");
+    sieve::AddSecurityFlags(*cmd, security, {.connects_to_broker = true});
+    for (const char* name : {"--curve-key", "--broker-key"}) {
+      cmd->get_option(name)->envname(sieve::ConfigEnvName(name));
+    }
   };
 
   JobFlags job;
@@ -127,6 +134,13 @@ int main(int argc, char** argv) {
   workers_cmd->add_flag("--json", client.json, "Print JSON");
   add_broker(workers_cmd);
 
+  std::string key_dir = ".";
+  std::string key_name;
+  CLI::App* keygen_cmd =
+      app.add_subcommand("keygen", "Write a CURVE keypair: DIR/NAME.key (secret) and NAME.pub");
+  keygen_cmd->add_option("name", key_name, "Key name (e.g. broker, worker-1, alice)")->required();
+  keygen_cmd->add_option("--dir", key_dir, "Directory to write into")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -134,6 +148,15 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : sieve::kExitUsage;
   }
   FinishJobFlags(job);
+  if (*keygen_cmd) return sieve::KeygenCommand(key_dir, key_name);
+  if (!*run_cmd) {
+    sieve::Result<sieve::CurveConfig> curve = security.LoadForBrokerClient();
+    if (!curve.ok()) {
+      std::fprintf(stderr, "sieve: %s\n", curve.status().message().c_str());
+      return sieve::kExitUsage;
+    }
+    client.curve = *curve;
+  }
 
   if (*run_cmd) return sieve::RunCommand(job.request, run);
   if (*submit_cmd) return sieve::SubmitCommand(client, job.request, wait);

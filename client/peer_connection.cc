@@ -38,9 +38,26 @@ Status StatusFromError(const proto::ErrorReply& error, const std::string& peer) 
 }
 
 PeerConnection::PeerConnection(zmq::context_t& context, std::string endpoint)
-    : endpoint_(std::move(endpoint)), socket_(context, zmq::socket_type::dealer) {
+    : PeerConnection(context, std::move(endpoint), CurveConfig{}, "") {}
+
+PeerConnection::PeerConnection(zmq::context_t& context, std::string endpoint,
+                               const CurveConfig& curve, const std::string& server_key)
+    : endpoint_(std::move(endpoint)),
+      socket_(context, zmq::socket_type::dealer),
+      curve_(curve.enabled()) {
   ConfigureSocket(socket_, kMaxMessageBytes);
+  ApplyCurveClient(socket_, curve, server_key);
   socket_.connect(endpoint_);
+}
+
+Result<PeerConnection> PeerConnection::Connect(zmq::context_t& context, std::string endpoint,
+                                               const CurveConfig& curve,
+                                               const std::string& server_key) {
+  if (curve.enabled() && !IsZ85Key(server_key)) {
+    return Status::InvalidArgument("no valid CURVE public key for " + endpoint +
+                                   ": with --curve-key, the server must use CURVE too");
+  }
+  return PeerConnection(context, std::move(endpoint), curve, server_key);
 }
 
 Status PeerConnection::Send(proto::Message message) {
@@ -59,7 +76,10 @@ Result<proto::Message> PeerConnection::Receive(std::chrono::milliseconds timeout
     if (left.count() <= 0) {
       return Status::Unavailable("no answer from " + endpoint_ + " within " +
                                  std::to_string((timeout.count() + 999) / 1000) +
-                                 " s; is it running and reachable?");
+                                 " s; is it running and reachable?" +
+                                 (curve_ ? " (with CURVE: is this key on its allow-list, and is "
+                                           "the server key right?)"
+                                         : ""));
     }
     zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
     try {

@@ -14,6 +14,7 @@
 
 #include <zmq.hpp>
 
+#include "common/curve.h"
 #include "common/status.h"
 #include "proto/codec.h"
 
@@ -21,7 +22,13 @@ namespace sieve {
 
 class PeerConnection {
  public:
+  // A plaintext connection (CURVE off).
   PeerConnection(zmq::context_t& context, std::string endpoint);
+  // With CURVE on (`curve.enabled()`) the connection is encrypted, and authenticated to the
+  // server whose public key is `server_key`; InvalidArgument when that key is not a Z85 key.
+  // With CURVE off, the same as the constructor.
+  static Result<PeerConnection> Connect(zmq::context_t& context, std::string endpoint,
+                                        const CurveConfig& curve, const std::string& server_key);
 
   const std::string& endpoint() const { return endpoint_; }
   Status Send(proto::Message message);
@@ -34,8 +41,12 @@ class PeerConnection {
   uint64_t NextRequestId() { return ++last_request_id_; }
 
  private:
+  PeerConnection(zmq::context_t& context, std::string endpoint, const CurveConfig& curve,
+                 const std::string& server_key);
+
   std::string endpoint_;
   zmq::socket_t socket_;
+  bool curve_ = false;
   uint64_t last_request_id_ = 0;
 };
 

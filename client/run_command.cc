@@ -66,7 +66,8 @@ int RunCommand(JobRequest request, const RunOptions& options) {
     std::fprintf(stderr, "sieve: no --endpoint given: using the bundled classifier at %s\n",
                  request.spec.endpoint.c_str());
   }
-  ClientOptions client{(*cluster)->broker_endpoint(), false};
+  ClientOptions client;
+  client.broker = (*cluster)->broker_endpoint();
   int code = SubmitCommand(client, request, WaitOptions{true, options.output});
   (*cluster)->Stop();
   if (code == kExitOk || code == kExitJobFailed) {

@@ -36,6 +36,18 @@ struct SecurityFlags {
     SIEVE_RETURN_IF_ERROR(CheckListenPolicy(listen, curve->enabled(), insecure));
     return curve;
   }
+
+  // Load(), for a process that connects to the broker: with CURVE on, the broker's public key
+  // is required.
+  Result<CurveConfig> LoadForBrokerClient() const {
+    Result<CurveConfig> curve = Load();
+    if (curve.ok() && curve->enabled() && curve->broker_public_key.empty()) {
+      return Status::InvalidArgument(
+          "with --curve-key, the broker's public key is needed too (--broker-key FILE or "
+          "SIEVE_BROKER_PUBLIC_KEY)");
+    }
+    return curve;
+  }
 };
 
 // Which flags a process needs: it connects to the broker, and/or it accepts peers.

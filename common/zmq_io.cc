@@ -20,9 +20,12 @@ Result<std::optional<proto::Frames>> ReceiveFrames(zmq::socket_t& socket, std::s
         if (frames.empty()) return std::optional<proto::Frames>();
         return Status::Internal("multipart message ended early");  // libzmq delivers atomically
       }
-      if (frames.empty() && user_id != nullptr) {
+      if (user_id != nullptr) {
+        // A ROUTER's identity frame is made locally and carries no metadata: take the
+        // User-Id from the frames that came over the wire.
+        if (frames.empty()) user_id->clear();
         const char* id = zmq_msg_gets(part.handle(), "User-Id");
-        user_id->assign(id == nullptr ? "" : id);
+        if (id != nullptr) user_id->assign(id);
       }
       frames.emplace_back(static_cast<const char*>(part.data()), part.size());
       if (!part.more()) break;

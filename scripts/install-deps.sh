@@ -13,6 +13,11 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl procps iproute2 wrk
   # observability tests: a real Prometheus server and promtool (large: ~100 MB)
   prometheus
+  # packaging and deploy tests: cpack's DEB generator (dpkg-shlibdeps, file), the YAML of
+  # deploy/, systemd-analyze for the units
+  dpkg-dev file python3-yaml systemd
+  # security tests: hostile ZeroMQ peers and a packet capture of a job
+  python3-zmq python3-msgpack tcpdump
 )
 
 missing=()

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/redact.h"
+
 namespace sieve {
 namespace {
 
@@ -21,7 +23,7 @@ Status ValidateHeader(const std::string& header) {
 Status ValidateEngineOptions(const EngineOptions& o) {
   if (o.endpoint.rfind("http://", 0) != 0 && o.endpoint.rfind("https://", 0) != 0) {
     return Status::InvalidArgument("--endpoint must be an http:// or https:// URL, got '" +
-                                   o.endpoint + "'");
+                                   RedactUrl(o.endpoint) + "'");
   }
   if (o.concurrency < 1 || o.concurrency > 100'000) {
     return Status::InvalidArgument("--concurrency must be in [1, 100000]");

@@ -8,12 +8,14 @@
 #include "common/daemon_flags.h"
 #include "common/logging.h"
 #include "common/metrics_server.h"
+#include "common/security_flags.h"
 #include "common/shutdown.h"
 #include "worker/worker_node.h"
 
 int main(int argc, char** argv) {
   sieve::WorkerNodeOptions options;
   sieve::DaemonFlags daemon;
+  sieve::SecurityFlags security;
   CLI::App app{"sieve-worker: labels leased chunks through the job's HTTP endpoint"};
   app.add_option("--broker", options.broker, "Broker endpoint (tcp://HOST:PORT)")
       ->envname("SIEVE_BROKER")
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
   app.add_option("--drain-timeout-ms", options.drain_timeout_ms,
                  "On SIGTERM, how long to wait for results to be delivered")
       ->capture_default_str();
+  sieve::AddSecurityFlags(app, security, {.connects_to_broker = true});
   sieve::AddDaemonFlags(app, daemon);
   if (auto exit_code = sieve::ParseLayeredConfig(app, argc, argv)) return *exit_code;
   sieve::Status logging = sieve::ConfigureLogging("sieve-worker", daemon.log_format,
@@ -40,6 +43,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  sieve::Result<sieve::CurveConfig> curve = security.LoadForBrokerClient();
+  if (!curve.ok()) {
+    spdlog::error("{}", curve.status().message());
+    return 2;
+  }
+  options.curve = *curve;
   zmq::context_t context;
   std::unique_ptr<sieve::MetricsServer> metrics;
   if (!daemon.metrics.empty()) {

@@ -106,6 +106,7 @@ uint32_t WorkerNode::FreeSlots() const {
 void WorkerNode::ConnectBroker() {
   broker_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
   ConfigureSocket(*broker_, kMaxMessageBytes);
+  ApplyCurveClient(*broker_, options_.curve, options_.curve.broker_public_key);
   broker_->connect(options_.broker);
   broker_seen_ms_ = options_.clock->NowMs();
   SendToBroker(proto::Ready{options_.name, FreeSlots(),
@@ -253,7 +254,11 @@ void WorkerNode::OnAssign(proto::Assign assign) {
   auto batch = std::make_shared<RowBatch>();
   batch->job_id = assign.job_id;
   batch->chunk_index = assign.chunk_index;
-  Status parsed = ParseChunk(assign.header_record, assign.chunk, batch.get());
+  Status parsed =
+      options_.curve.enabled() && !IsZ85Key(assign.collector_public_key)
+          ? Status::Unavailable("this worker uses CURVE but the collector announced no CURVE key: "
+                                "start the collector with --curve-key")
+          : ParseChunk(assign.header_record, assign.chunk, batch.get());
   Result<HttpEngine*> engine = parsed.ok() ? EngineFor(assign.job_id, assign.spec)
                                            : Result<HttpEngine*>(parsed);
   Result<HttpEngine::ChunkId> id =
@@ -271,6 +276,7 @@ void WorkerNode::OnAssign(proto::Assign assign) {
   held.first_row = assign.first_row;
   held.row_count = assign.row_count;
   held.collector = assign.collector;
+  held.collector_public_key = assign.collector_public_key;
   held.chunk = std::move(assign.chunk);
   held.engine_id = *id;
   held.batch = std::move(batch);
@@ -353,20 +359,23 @@ void WorkerNode::OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels la
   SendResult(key, held);
 }
 
-zmq::socket_t& WorkerNode::CollectorSocket(const std::string& endpoint) {
-  auto it = collectors_.find(endpoint);
+zmq::socket_t& WorkerNode::CollectorSocket(const std::string& endpoint,
+                                           const std::string& public_key) {
+  auto it = collectors_.find({endpoint, public_key});
   if (it != collectors_.end()) return *it->second;
   auto socket = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
   ConfigureSocket(*socket, kMaxMessageBytes);
+  ApplyCurveClient(*socket, options_.curve, public_key);
   socket->connect(endpoint);
   zmq::socket_t& ref = *socket;
-  collectors_[endpoint] = std::move(socket);
+  collectors_[{endpoint, public_key}] = std::move(socket);
   return ref;
 }
 
 void WorkerNode::SendResult(const Key& key, HeldChunk& held) {
   held.result_sent_ms = options_.clock->NowMs();
-  Status s = SendFrames(CollectorSocket(held.collector), "", held.result);
+  Status s =
+      SendFrames(CollectorSocket(held.collector, held.collector_public_key), "", held.result);
   if (!s.ok()) {
     spdlog::warn("job {} chunk {}: collector {} not reachable yet: {}", key.first, key.second,
                  held.collector, s.ToString());

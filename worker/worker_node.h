@@ -33,6 +33,7 @@
 #include <zmq.hpp>
 
 #include "common/clock.h"
+#include "common/curve.h"
 #include "common/status.h"
 #include "proto/codec.h"
 #include "worker/engine_options.h"
@@ -54,6 +55,9 @@ struct WorkerNodeOptions {
   const Clock* clock = &SystemClock::Get();
   // Where the worker's metrics live (served by a MetricsServer); null: a private registry.
   std::shared_ptr<prometheus::Registry> metrics_registry;
+  // CURVE: own keys and the broker's public key; the collector's key comes with each ASSIGN.
+  // Without keys: plaintext.
+  CurveConfig curve;
 };
 
 class WorkerNode {
@@ -75,6 +79,7 @@ class WorkerNode {
     uint64_t first_row = 0;
     uint64_t row_count = 0;
     std::string collector;
+    std::string collector_public_key;  // CURVE; empty when off
     std::string chunk;              // the records, kept to build the labelled output
     HttpEngine::ChunkId engine_id = 0;
     std::shared_ptr<const RowBatch> batch;  // the parsed rows, kept for relabelling
@@ -112,13 +117,14 @@ class WorkerNode {
   void SampleMetrics();  // O(engines); every loop iteration
   void StartDrain();
   Result<HttpEngine*> EngineFor(const std::string& job_id, const proto::JobSpec& spec);
-  zmq::socket_t& CollectorSocket(const std::string& endpoint);
+  zmq::socket_t& CollectorSocket(const std::string& endpoint, const std::string& public_key);
   uint32_t FreeSlots() const;
 
   zmq::context_t& context_;
   WorkerNodeOptions options_;
   std::unique_ptr<zmq::socket_t> broker_;
-  std::map<std::string, std::unique_ptr<zmq::socket_t>> collectors_;  // by endpoint
+  // By (endpoint, CURVE public key): a re-keyed collector gets a new connection.
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<zmq::socket_t>> collectors_;
   std::map<std::string, EngineSlot> engines_;                          // by job id
   std::map<Key, HeldChunk> held_;
   std::atomic<bool> drain_{false};

@@ -1,9 +1,9 @@
-// csv_fuzz_replay: runs the libFuzzer target's checks (tests/fuzz/csv_fuzz.cc) under the
-// regular gcc build over every file of the given corpus directories, plus every prefix of
-// each file (prefixes cut records, quotes and CRLFs at every byte). The target aborts when an
-// invariant breaks, which fails the test.
+// A main() for libFuzzer targets (tests/fuzz/*_fuzz.cc) under the regular gcc build: runs the
+// target over every file of the given corpus directories, plus every prefix of each file
+// (prefixes cut records, quotes, CRLFs and JSON at every byte). The target aborts when an
+// invariant breaks, which fails the test. Linked into csv_fuzz_replay, http_json_fuzz_replay.
 //
-//   csv_fuzz_replay DIR...
+//   NAME_fuzz_replay DIR...
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
