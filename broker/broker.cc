@@ -258,6 +258,7 @@ void Broker::OpenJobAtCollector(const JobEntry& job) {
   open.total_chunks = job.record.state == JobState::kSealed ? job.record.total_chunks : 0;
   open.total_rows = job.record.state == JobState::kSealed ? job.record.total_rows : 0;
   open.header_record = job.record.header;
+  open.name = job.spec.name;
   Reply(collector_id_, std::move(open));
   if (job.record.state == JobState::kSealed) {
     Reply(collector_id_,

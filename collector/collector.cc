@@ -228,6 +228,7 @@ void Collector::OnJobOpen(const proto::JobOpen& open) {
   meta.job_id = open.job_id;
   meta.header_record = open.header_record;
   meta.label_column = open.label_column;
+  meta.name = open.name;
   meta.opened_wall_ms = options_.clock->WallMs();
   Result<std::unique_ptr<JobOutput>> job = JobOutput::Open(JobDir(open.job_id), meta);
   if (!job.ok()) {

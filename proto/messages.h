@@ -199,6 +199,7 @@ struct JobOpen {
   std::uint64_t total_chunks = 0;  // 0 until sealed
   std::uint64_t total_rows = 0;    // 0 until sealed
   std::string header_record;       // bulk: the job's CSV header record
+  std::string name;                // the job's name, for its summary; may be empty
 
   bool operator==(const JobOpen&) const = default;
   template <typename M, typename V>
@@ -208,6 +209,7 @@ struct JobOpen {
     v.Field("output_path", m.output_path, Rule::kRequired);
     v.Field("total_chunks", m.total_chunks, Rule::kOptional);
     v.Field("total_rows", m.total_rows, Rule::kOptional);
+    v.Field("name", m.name, Rule::kOptional);
     v.Bulk(m.header_record);
   }
 };

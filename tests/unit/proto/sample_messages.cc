@@ -52,7 +52,7 @@ std::vector<Message> WorkerAndCollectorMessages() {
       result,
       ResultAck{kJob, 7, 2, true, "stored"},
       CollectorReady{"tcp://collector:7401", "collector-1", kPublicKey},
-      JobOpen{kJob, "category", "/out/x.csv", 12, 1200, kHeader},
+      JobOpen{kJob, "category", "/out/x.csv", 12, 1200, kHeader, "nightly crawl"},
       JobSealed{kJob, 12, 1200},
       JobCancel{kJob},
       Committed{kJob, 7, 2, 100, 1},
