@@ -19,14 +19,17 @@ Result<std::string> DefaultModelPath() {
   std::vector<fs::path> candidates;
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) candidates.push_back(exe.parent_path() / kDefaultModelFileName);
-#ifdef SIEVE_CLASSIFIER_DEFAULT_MODEL
-  candidates.emplace_back(SIEVE_CLASSIFIER_DEFAULT_MODEL);
-#endif
+  // Beside the executable (build tree), then the installed layout (PREFIX/bin ->
+  // PREFIX/share/sieve), and only then the build tree's path compiled in: an installed
+  // executable must not pick up a model from the tree it was built in.
   if (!ec) {
+    candidates.push_back(exe.parent_path() / kDefaultModelFileName);
     candidates.push_back(exe.parent_path().parent_path() / "share" / "sieve" /
                          kDefaultModelFileName);
   }
+#ifdef SIEVE_CLASSIFIER_DEFAULT_MODEL
+  candidates.emplace_back(SIEVE_CLASSIFIER_DEFAULT_MODEL);
+#endif
   std::string tried;
   for (const fs::path& candidate : candidates) {
     if (fs::is_regular_file(candidate, ec)) return candidate.string();

@@ -36,9 +36,9 @@ struct ClassifierOptions {
   Status Validate() const;
 };
 
-// The default model file: next to the running executable, else the path compiled in at build
-// time (the build tree's trained model), else <exe dir>/../share/sieve/. NotFound listing every
-// place tried.
+// The default model file: next to the running executable, else <exe dir>/../share/sieve/ (the
+// installed layout), else the path compiled in at build time (the build tree's trained model).
+// NotFound listing every place tried.
 Result<std::string> DefaultModelPath();
 
 }  // namespace sieve::classifier

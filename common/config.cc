@@ -120,7 +120,10 @@ std::optional<int> ParseLayeredConfig(CLI::App& app, int argc, const char* const
 }
 
 std::string EffectiveConfig(const CLI::App& app) {
-  std::string out = "# effective configuration of " + app.get_name() + "\n";
+  // The program name without its directory (CLI11 names the app after argv[0]).
+  const std::string& program = app.get_name();
+  std::string out =
+      "# effective configuration of " + program.substr(program.rfind('/') + 1) + "\n";
   for (const CLI::Option* option : app.get_options()) {
     if (!option->get_configurable() || option->get_lnames().empty()) continue;
     const std::string& name = option->get_lnames().front();
