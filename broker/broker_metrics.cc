@@ -1,6 +1,6 @@
 #include "broker/broker_metrics.h"
 
-#include <set>
+#include <algorithm>
 
 namespace sieve {
 namespace {
@@ -21,7 +21,8 @@ bool Active(proto::JobState state) {
 
 }  // namespace
 
-BrokerMetrics::BrokerMetrics(prometheus::Registry& registry) {
+BrokerMetrics::BrokerMetrics(prometheus::Registry& registry, size_t max_job_series)
+    : max_job_series_(max_job_series) {
   auto& jobs_family = GaugeFamily(registry, "sieve_broker_jobs", "Jobs known to the broker, by state");
   for (proto::JobState state : kJobStates) {
     jobs_by_state_.push_back(&jobs_family.Add({{"state", std::string(proto::EnumName(state))}}));
@@ -85,24 +86,51 @@ void BrokerMetrics::Publish(const BrokerSnapshot& snapshot) {
   PublishJobs(snapshot.jobs);
 }
 
+void BrokerMetrics::JobProgress::Add(const proto::JobStatus& job) {
+  queued += job.chunks_queued;
+  total_rows += job.total_rows;
+  done_rows += job.done_rows;
+  error_rows += job.error_rows;
+}
+
 void BrokerMetrics::PublishJobs(const std::vector<proto::JobStatus>& jobs) {
+  PublishTotals(jobs);
+  std::set<std::string> active;
+  for (const proto::JobStatus& job : jobs) {
+    if (Active(job.state)) active.insert(job.job_id);
+  }
+  // Ended jobs give their slots back first, so a job waiting in "_other" moves to its own
+  // series in this same call.
+  const bool overflow = active.size() > max_job_series_;
+  RemoveEnded(active, overflow);
+  JobProgress other;
+  for (const proto::JobStatus& job : jobs) {
+    if (!Active(job.state)) continue;
+    if (const JobGauges* gauges = GaugesOf(job.job_id)) {
+      JobProgress progress;
+      progress.Add(job);
+      Set(*gauges, progress);
+    } else {
+      other.Add(job);
+    }
+  }
+  if (overflow) {
+    if (!other_gauges_) other_gauges_ = AddGauges(kOtherJobs);
+    Set(*other_gauges_, other);
+  }
+}
+
+void BrokerMetrics::PublishTotals(const std::vector<proto::JobStatus>& jobs) {
   std::vector<uint64_t> by_state(std::size(kJobStates), 0);
   uint64_t queued = 0, leased = 0, committed = 0, failed = 0;
-  std::set<std::string> active;
   for (const proto::JobStatus& job : jobs) {
     size_t state = static_cast<size_t>(job.state);
     if (state < by_state.size()) ++by_state[state];
     if (!Active(job.state)) continue;
-    active.insert(job.job_id);
     queued += job.chunks_queued;
     leased += job.chunks_leased;
     committed += job.chunks_done - std::min(job.chunks_done, job.chunks_failed);
     failed += job.chunks_failed;
-    JobGauges& gauges = GaugesOf(job.job_id);
-    gauges.queued->Set(static_cast<double>(job.chunks_queued));
-    gauges.total_rows->Set(static_cast<double>(job.total_rows));
-    gauges.done_rows->Set(static_cast<double>(job.done_rows));
-    gauges.error_rows->Set(static_cast<double>(job.error_rows));
   }
   for (size_t i = 0; i < by_state.size(); ++i) {
     jobs_by_state_[i]->Set(static_cast<double>(by_state[i]));
@@ -111,6 +139,9 @@ void BrokerMetrics::PublishJobs(const std::vector<proto::JobStatus>& jobs) {
   chunks_leased_->Set(static_cast<double>(leased));
   chunks_committed_->Set(static_cast<double>(committed));
   chunks_failed_->Set(static_cast<double>(failed));
+}
+
+void BrokerMetrics::RemoveEnded(const std::set<std::string>& active, bool overflow) {
   for (auto it = job_gauges_.begin(); it != job_gauges_.end();) {
     if (active.contains(it->first)) {
       ++it;
@@ -119,16 +150,23 @@ void BrokerMetrics::PublishJobs(const std::vector<proto::JobStatus>& jobs) {
     RemoveGauges(it->second);
     it = job_gauges_.erase(it);
   }
+  if (!overflow && other_gauges_) {
+    RemoveGauges(*other_gauges_);
+    other_gauges_.reset();
+  }
 }
 
-BrokerMetrics::JobGauges& BrokerMetrics::GaugesOf(const std::string& job_id) {
-  auto [it, inserted] = job_gauges_.try_emplace(job_id);
-  if (inserted) {
-    prometheus::Labels labels{{"job_id", job_id}};
-    it->second = JobGauges{&job_queued_->Add(labels), &job_total_rows_->Add(labels),
-                           &job_done_rows_->Add(labels), &job_error_rows_->Add(labels)};
-  }
-  return it->second;
+BrokerMetrics::JobGauges* BrokerMetrics::GaugesOf(const std::string& job_id) {
+  auto it = job_gauges_.find(job_id);
+  if (it != job_gauges_.end()) return &it->second;
+  if (job_gauges_.size() >= max_job_series_) return nullptr;
+  return &job_gauges_.emplace(job_id, AddGauges(job_id)).first->second;
+}
+
+BrokerMetrics::JobGauges BrokerMetrics::AddGauges(const std::string& job_id) {
+  prometheus::Labels labels{{"job_id", job_id}};
+  return JobGauges{&job_queued_->Add(labels), &job_total_rows_->Add(labels),
+                   &job_done_rows_->Add(labels), &job_error_rows_->Add(labels)};
 }
 
 void BrokerMetrics::RemoveGauges(const JobGauges& gauges) {
@@ -136,6 +174,13 @@ void BrokerMetrics::RemoveGauges(const JobGauges& gauges) {
   job_total_rows_->Remove(gauges.total_rows);
   job_done_rows_->Remove(gauges.done_rows);
   job_error_rows_->Remove(gauges.error_rows);
+}
+
+void BrokerMetrics::Set(const JobGauges& gauges, const JobProgress& progress) {
+  gauges.queued->Set(static_cast<double>(progress.queued));
+  gauges.total_rows->Set(static_cast<double>(progress.total_rows));
+  gauges.done_rows->Set(static_cast<double>(progress.done_rows));
+  gauges.error_rows->Set(static_cast<double>(progress.error_rows));
 }
 
 }  // namespace sieve

@@ -6,9 +6,10 @@
 //                                     failed (committed as all-error rows)
 //   job_queued_chunks{job_id}         gauge, queue depth per active job
 //   job_total_rows{job_id}, job_done_rows{job_id}, job_error_rows{job_id}
-//                                     gauges, progress of each active job (series are removed
-//                                     when the job ends, so cardinality is bounded by the
-//                                     active jobs)
+//                                     gauges, progress of each active job
+//   Per-job cardinality is bounded twice: a job's series are removed when it ends (done,
+//   failed, cancelled), and at most max_job_series jobs have their own series; active jobs
+//   beyond that are summed under job_id="_other" until a slot frees up.
 //   workers_connected, collector_connected, oldest_lease_age_seconds     gauges
 //   leases_expired_total, redeliveries_total, workers_lost_total, messages_refused_total,
 //   chunks_dispatched_total, chunks_committed_total, rows_committed_total,
@@ -31,6 +32,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,7 +64,12 @@ struct BrokerSnapshot {
 
 class BrokerMetrics {
  public:
-  explicit BrokerMetrics(prometheus::Registry& registry);
+  static constexpr size_t kDefaultMaxJobSeries = 64;
+  // The job_id label value of the series summing the jobs beyond max_job_series.
+  static constexpr const char* kOtherJobs = "_other";
+
+  explicit BrokerMetrics(prometheus::Registry& registry,
+                         size_t max_job_series = kDefaultMaxJobSeries);
 
   void Publish(const BrokerSnapshot& snapshot);
   void ObserveDispatch(double seconds) { dispatch_->Observe(seconds); }
@@ -73,9 +81,21 @@ class BrokerMetrics {
     prometheus::Gauge* done_rows = nullptr;
     prometheus::Gauge* error_rows = nullptr;
   };
+  struct JobProgress {
+    uint64_t queued = 0, total_rows = 0, done_rows = 0, error_rows = 0;
+    void Add(const proto::JobStatus& job);
+  };
   void PublishJobs(const std::vector<proto::JobStatus>& jobs);
-  JobGauges& GaugesOf(const std::string& job_id);
+  void PublishTotals(const std::vector<proto::JobStatus>& jobs);
+  // Removes the series of jobs not in `active` (and "_other" when nothing overflows).
+  void RemoveEnded(const std::set<std::string>& active, bool overflow);
+  // The gauges of `job_id`, created if a slot is free; null when max_job_series are taken.
+  JobGauges* GaugesOf(const std::string& job_id);
+  JobGauges AddGauges(const std::string& job_id);
   void RemoveGauges(const JobGauges& gauges);
+  static void Set(const JobGauges& gauges, const JobProgress& progress);
+
+  const size_t max_job_series_;
 
   prometheus::Family<prometheus::Gauge>* job_queued_;
   prometheus::Family<prometheus::Gauge>* job_total_rows_;
@@ -91,7 +111,8 @@ class BrokerMetrics {
   prometheus::Gauge* oldest_lease_age_;
   prometheus::Histogram* dispatch_;
   CounterMirror<BrokerCounters> counters_;
-  std::map<std::string, JobGauges> job_gauges_;  // active jobs only
+  std::map<std::string, JobGauges> job_gauges_;  // active jobs only; size <= max_job_series_
+  std::optional<JobGauges> other_gauges_;        // present while jobs overflow
 };
 
 }  // namespace sieve

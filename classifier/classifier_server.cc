@@ -82,6 +82,7 @@ class ClassifierServer::Impl {
   int port() const { return port_; }
   const std::string& host() const { return options_.host; }
   const NaiveBayesModel& model() const { return *model_; }
+  std::shared_ptr<prometheus::Registry> metrics_registry() const { return metrics_.registry(); }
 
  private:
   class RequestScope;
@@ -305,6 +306,9 @@ ClassifierServer::~ClassifierServer() { Stop(); }
 int ClassifierServer::port() const { return impl_->port(); }
 const std::string& ClassifierServer::host() const { return impl_->host(); }
 const std::vector<std::string>& ClassifierServer::labels() const { return impl_->model().labels(); }
+std::shared_ptr<prometheus::Registry> ClassifierServer::metrics_registry() const {
+  return impl_->metrics_registry();
+}
 void ClassifierServer::Stop() { impl_->Stop(); }
 
 }  // namespace sieve::classifier

@@ -25,6 +25,10 @@
 #include "classifier/classifier_options.h"
 #include "common/status.h"
 
+namespace prometheus {
+class Registry;
+}
+
 namespace sieve::classifier {
 
 class ClassifierServer {
@@ -42,6 +46,9 @@ class ClassifierServer {
   int port() const;
   const std::string& host() const;
   const std::vector<std::string>& labels() const;
+  // The registry GET /metrics serves, so the metrics can also be served on a separate
+  // address (sieve-classifier --metrics). Shared: it outlives the server if kept.
+  std::shared_ptr<prometheus::Registry> metrics_registry() const;
 
   // Stops accepting, wakes hanging requests, and joins the HTTP threads.
   void Stop();

@@ -1,12 +1,14 @@
 // sieve-classifier: the reference inference server, and its train / eval subcommands.
 //
-//   sieve-classifier [--listen HOST:PORT] [--model FILE] [fault flags...]   serve
+//   sieve-classifier [--listen HOST:PORT] [--metrics HOST:PORT] [--model FILE] [fault flags...]
 //   sieve-classifier train CORPUS.csv -o model.bin
 //   sieve-classifier eval CORPUS.csv --holdout 0.2 --seed 42
 //
 // DESIGN: main blocks SIGINT and SIGTERM before any thread starts (every thread inherits the
-// mask), starts the ClassifierServer, prints "listening on HOST:PORT" to stdout (flushed; logs
-// go to stderr), then waits in sigwait() for a signal and stops the server.
+// mask), starts the ClassifierServer (and, with --metrics, a MetricsServer serving the same
+// registry as GET /metrics on the listen address; it prints "metrics on HOST:PORT" first),
+// prints "listening on HOST:PORT" to stdout (flushed; logs go to stderr), then waits in
+// sigwait() for a signal and stops the server.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -21,6 +23,7 @@
 #include "common/daemon_flags.h"
 #include "common/host_port.h"
 #include "common/logging.h"
+#include "common/metrics_server.h"
 
 namespace {
 
@@ -28,7 +31,7 @@ using sieve::classifier::ClassifierOptions;
 
 struct Flags {
   std::string listen = "127.0.0.1:8000";
-  sieve::DaemonFlags daemon;  // --log-format, --log-level (metrics: /metrics on --listen)
+  sieve::DaemonFlags daemon;  // --log-format, --log-level, --metrics (also /metrics on --listen)
   ClassifierOptions server;
   sieve::classifier::TrainOptions train;
   std::string corpus;
@@ -60,7 +63,7 @@ void AddServeFlags(CLI::App& app, Flags& f) {
       ->capture_default_str();
   app.add_option("--garbage-rate", s.faults.garbage_rate, "fraction answered 200 with non-JSON");
   app.add_option("--seed", s.faults.seed, "seed of the fault injector")->capture_default_str();
-  sieve::AddLoggingFlags(app, f.daemon);
+  sieve::AddDaemonFlags(app, f.daemon);
 }
 
 void AddModelFlags(CLI::App& cmd, Flags& f) {
@@ -86,6 +89,13 @@ int Serve(Flags& f) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto server = sieve::classifier::ClassifierServer::Start(f.server);
   if (!server.ok()) return Fail(server.status());
+  std::unique_ptr<sieve::MetricsServer> metrics;
+  if (!f.daemon.metrics.empty()) {
+    auto started =
+        sieve::MetricsServer::StartAndAnnounce(f.daemon.metrics, (*server)->metrics_registry());
+    if (!started.ok()) return Fail(started.status());
+    metrics = std::move(*started);
+  }
   const std::string& host = (*server)->host();
   const bool ipv6 = host.find(':') != std::string::npos;
   std::cout << "listening on " << (ipv6 ? "[" + host + "]" : host) << ":" << (*server)->port()

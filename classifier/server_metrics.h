@@ -37,6 +37,8 @@ class ServerMetrics {
 
   // The Prometheus text exposition (version 0.0.4) of every family.
   std::string Serialize() const;
+  // The registry holding every family, for a MetricsServer on its own port (--metrics).
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

@@ -69,6 +69,12 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   impl->registry = std::move(registry);
   impl->RegisterRoutes(std::move(routes));
   impl->server.new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
+  // httplib's default sets SO_REUSEPORT, which lets a second process bind the same port and
+  // take half the scrapes; SO_REUSEADDR alone makes a busy port an error, as it should be.
+  impl->server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   const std::string text = address.host + ":" + std::to_string(address.port);
   impl->port = address.port == 0 ? impl->server.bind_to_any_port(address.host)
                : impl->server.bind_to_port(address.host, address.port) ? address.port
