@@ -32,6 +32,8 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
                     .Help("Classify requests being handled now")
                     .Register(*registry_)
                     .Add({});
+  classify_duration_ = &durations_->Add({{"handler", "/classify"}}, DurationBuckets());
+  batch_duration_ = &durations_->Add({{"handler", "/classify/batch"}}, DurationBuckets());
   texts_ = &prometheus::BuildCounter()
                 .Name("sieve_classifier_texts_classified_total")
                 .Help("Texts labelled by the model (each batch element counts)")
@@ -40,11 +42,28 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
 }
 
 void ServerMetrics::CountResponse(int status) {
-  requests_->Add({{"code", std::to_string(status)}}).Increment();
+  if (status < 0 || status >= kMaxCode) {
+    requests_->Add({{"code", std::to_string(status)}}).Increment();
+    return;
+  }
+  std::atomic<prometheus::Counter*>& slot = by_code_[static_cast<size_t>(status)];
+  prometheus::Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // Family::Add returns the same series for the same labels, so racing threads agree.
+    counter = &requests_->Add({{"code", std::to_string(status)}});
+    slot.store(counter, std::memory_order_release);
+  }
+  counter->Increment();
 }
 
 void ServerMetrics::ObserveDuration(std::string_view handler, double seconds) {
-  durations_->Add({{"handler", std::string(handler)}}, DurationBuckets()).Observe(seconds);
+  if (handler == "/classify") {
+    classify_duration_->Observe(seconds);
+  } else if (handler == "/classify/batch") {
+    batch_duration_->Observe(seconds);
+  } else {
+    durations_->Add({{"handler", std::string(handler)}}, DurationBuckets()).Observe(seconds);
+  }
 }
 
 void ServerMetrics::CountFault(std::string_view fault) {

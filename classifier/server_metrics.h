@@ -9,8 +9,13 @@
 //   faults_injected_total{fault}               counter, by fault kind (fail, overload, hang,
 //                                              garbage, max_inflight)
 //
+// Cost: the per-request calls (CountResponse, ObserveDuration, in_flight) use metrics resolved
+// once: a response code's counter is looked up in its family the first time the code is seen and
+// cached in an atomic slot; the two handlers' histograms are created up front. No per-request
+// label hashing or family lock.
+//
 // Thread-safety: every method is thread-safe (prometheus-cpp metrics are atomic; family lookups
-// are internally locked).
+// are internally locked; the code cache is atomic pointers).
 #pragma once
 
 #include <prometheus/counter.h>
@@ -19,6 +24,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,8 +48,13 @@ class ServerMetrics {
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
  private:
+  static constexpr int kMaxCode = 600;  // codes outside [0, kMaxCode) are not cached
+
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* requests_;
+  std::array<std::atomic<prometheus::Counter*>, kMaxCode> by_code_{};
+  prometheus::Histogram* classify_duration_;
+  prometheus::Histogram* batch_duration_;
   prometheus::Family<prometheus::Histogram>* durations_;
   prometheus::Family<prometheus::Counter>* faults_;
   prometheus::Gauge* in_flight_;
