@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "worker/request_budget.h"
 #include "worker/retry_policy.h"
 
 namespace sieve {
@@ -42,6 +43,9 @@ struct EngineOptions {
   size_t max_response_bytes = 1 << 20;
   HttpVersion http_version = HttpVersion::kDefault;
   uint64_t seed = 0;                   // jitter seed; 0 = from std::random_device
+  // Shared with the other engines of the same worker (worker/request_budget.h); not owned,
+  // must outlive the engine. Null: only `concurrency` bounds this engine.
+  RequestBudget* shared_budget = nullptr;
 };
 
 // OK when the options are usable; InvalidArgument naming the flag otherwise.

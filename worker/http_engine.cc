@@ -79,7 +79,9 @@ void HttpEngine::InitHeaders() {
 
 HttpEngine::~HttpEngine() {
   for (const auto& transfer : transfers_) {
-    if (transfer->active) loop_->Remove(transfer->easy());
+    if (!transfer->active) continue;
+    loop_->Remove(transfer->easy());
+    if (options_.shared_budget != nullptr) options_.shared_budget->Release();
   }
   transfers_.clear();
   loop_.reset();
@@ -159,7 +161,13 @@ Result<ChunkLabels> HttpEngine::LabelRows(const RowBatch& batch, const CancelTok
 
 void HttpEngine::StartCalls() {
   Call call;
-  while (in_flight_ < limiter_.limit() && NextCall(&call)) StartCall(std::move(call));
+  while (in_flight_ < limiter_.limit() && BudgetAvailable() && NextCall(&call)) {
+    StartCall(std::move(call));
+  }
+}
+
+bool HttpEngine::BudgetAvailable() const {
+  return options_.shared_budget == nullptr || options_.shared_budget->available();
 }
 
 bool HttpEngine::NextCall(Call* call) {
@@ -192,6 +200,7 @@ void HttpEngine::StartCall(Call call) {
   if (loaded.ok()) {
     transfer->active = true;
     ++in_flight_;
+    if (options_.shared_budget != nullptr) options_.shared_budget->Acquire();
     return;
   }
   // Only when libcurl is out of memory: the rows fail rather than vanish.
@@ -220,6 +229,7 @@ Transfer* HttpEngine::AcquireTransfer() {
 void HttpEngine::ReleaseTransfer(Transfer* transfer) {
   transfer->active = false;
   --in_flight_;
+  if (options_.shared_budget != nullptr) options_.shared_budget->Release();
   idle_.push_back(transfer);
 }
 

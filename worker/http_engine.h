@@ -95,6 +95,7 @@ class HttpEngine {
   void InitHeaders();
 
   void StartCalls();
+  bool BudgetAvailable() const;  // the worker-wide budget allows one more request
   bool NextCall(Call* call);
   void StartCall(Call call);
   int DrainCompletions();  // returns the number of transfers finished

@@ -46,8 +46,10 @@ Status ParseChunk(const std::string& header_record, const std::string& bytes, Ro
   }
 }
 
-EngineOptions EngineOptionsFor(const proto::JobSpec& spec, const WorkerNodeOptions& node) {
+EngineOptions EngineOptionsFor(const proto::JobSpec& spec, const WorkerNodeOptions& node,
+                               RequestBudget* budget) {
   EngineOptions o;
+  o.shared_budget = budget;
   o.endpoint = spec.endpoint;
   o.concurrency = spec.concurrency > 0 ? std::min<int>(spec.concurrency, node.concurrency)
                                        : node.concurrency;
@@ -92,6 +94,7 @@ Result<std::unique_ptr<WorkerNode>> WorkerNode::Create(zmq::context_t& context,
 WorkerNode::WorkerNode(zmq::context_t& context, WorkerNodeOptions options)
     : context_(context),
       options_(std::move(options)),
+      budget_(options_.concurrency),
       registry_(options_.metrics_registry ? options_.metrics_registry
                                           : std::make_shared<prometheus::Registry>()),
       metrics_(*registry_) {}
@@ -177,6 +180,7 @@ void WorkerNode::SampleMetrics() {
     in_flight += slot.engine->in_flight();
     limit += slot.engine->concurrency_limit();
   }
+  limit = std::min(limit, budget_.capacity());  // the engines share the worker's budget
   metrics_.Sample(counters_, in_flight, limit, held_.size());
 }
 
@@ -231,7 +235,7 @@ Result<HttpEngine*> WorkerNode::EngineFor(const std::string& job_id, const proto
     return it->second.engine.get();
   }
   Result<std::unique_ptr<HttpEngine>> engine =
-      HttpEngine::Create(EngineOptionsFor(spec, options_), *options_.clock);
+      HttpEngine::Create(EngineOptionsFor(spec, options_, &budget_), *options_.clock);
   if (!engine.ok()) return engine.status();
   HttpEngine* raw = engine->get();
   engines_[job_id] = EngineSlot{std::move(*engine), now};

@@ -38,6 +38,7 @@
 #include "proto/codec.h"
 #include "worker/engine_options.h"
 #include "worker/http_engine.h"
+#include "worker/request_budget.h"
 #include "worker/worker_metrics.h"
 
 namespace sieve {
@@ -45,7 +46,7 @@ namespace sieve {
 struct WorkerNodeOptions {
   std::string broker = "tcp://127.0.0.1:7400";
   std::string name;           // default: host:pid
-  int concurrency = 64;       // requests in flight per job engine
+  int concurrency = 64;       // requests in flight per worker, across all its jobs
   bool adaptive = false;      // AIMD concurrency
   uint32_t max_chunks = 2;    // chunks held at once (credit)
   uint32_t heartbeat_ms = proto::kHeartbeatIntervalMs;
@@ -125,6 +126,9 @@ class WorkerNode {
   std::unique_ptr<zmq::socket_t> broker_;
   // By (endpoint, CURVE public key): a re-keyed collector gets a new connection.
   std::map<std::pair<std::string, std::string>, std::unique_ptr<zmq::socket_t>> collectors_;
+  // Requests in flight across all engines: --concurrency bounds the worker, not each job.
+  // Declared before engines_: the engines release into it when destroyed.
+  RequestBudget budget_;
   std::map<std::string, EngineSlot> engines_;                          // by job id
   std::map<Key, HeldChunk> held_;
   std::atomic<bool> drain_{false};

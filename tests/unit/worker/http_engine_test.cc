@@ -349,6 +349,42 @@ TEST(HttpEngineTest, RunsSeveralChunksOnOnePool) {
   EXPECT_EQ(server.requests(), 140u);
 }
 
+TEST(HttpEngineTest, EnginesSharingABudgetStayUnderItTogether) {
+  // Two jobs' engines on one worker: each may have 6 in flight, the worker only 5.
+  TestHttpServer server([](const TestRequest& r, uint64_t) {
+    TestResponse response = EchoLabel(r);
+    response.delay = milliseconds(20);
+    return response;
+  });
+  RequestBudget budget(5);
+  EngineOptions options = TestOptions(server.url());
+  options.concurrency = 6;
+  options.shared_budget = &budget;
+  auto first = MakeEngine(options);
+  auto second = MakeEngine(options);
+  ASSERT_TRUE(first->Submit(std::make_shared<RowBatch>(MakeBatch(60))).ok());
+  ASSERT_TRUE(second->Submit(std::make_shared<RowBatch>(MakeBatch(60))).ok());
+  size_t finished = 0;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (finished < 2 && std::chrono::steady_clock::now() < give_up) {
+    finished += first->Poll(milliseconds(10)).size();
+    finished += second->Poll(milliseconds(10)).size();
+    EXPECT_LE(budget.used(), 5);
+    EXPECT_EQ(budget.used(), first->in_flight() + second->in_flight());
+  }
+  ASSERT_EQ(finished, 2u);
+  EXPECT_EQ(server.requests(), 120u);
+  EXPECT_LE(server.max_concurrent(), 5);
+  EXPECT_GE(server.max_concurrent(), 3) << "requests overlap";
+
+  // An engine destroyed with requests in flight gives their share back.
+  ASSERT_TRUE(first->Submit(std::make_shared<RowBatch>(MakeBatch(10))).ok());
+  (void)first->Poll(milliseconds(5));
+  EXPECT_GT(budget.used(), 0);
+  first.reset();
+  EXPECT_EQ(budget.used(), 0);
+}
+
 TEST(HttpEngineTest, CancelAbortsAChunkAndWakeupCutsAPollShort) {
   TestHttpServer server(
       [](const TestRequest&, uint64_t) { return TestResponse{.fault = Fault::kStall}; });
