@@ -4,18 +4,32 @@ and a progress monitor that measures recovery.
 
 Topology (one run; every name carries the test's pid, so parallel runs never clash):
 
-      sf<pid>bc  broker + collector + client   10.213.0.1   eth0 ─┐
-      sf<pid>w1  worker host 1 (odd workers)   10.213.0.11  eth0 ─┤ veth pairs to a bridge
-      sf<pid>w2  worker host 2 (even workers)  10.213.0.12  eth0 ─┤ in its own namespace,
-      sf<pid>ep  the endpoint (sieve-classifier) 10.213.0.20 eth0 ─┘ sf<pid>br
-The 10.213.0.0/24 addresses exist only inside these namespaces. Daemons run through
-`ip netns exec NS ...` (which execs, so the pid the test holds is the daemon's). Inside its own
-isolated network a test can use fixed ports; daemons bind non-loopback addresses, hence
---insecure. NetLab.close() deletes every namespace, also after a failure.
+      sf-<pid>-bc  broker + collector + client     10.231.0.1   eth0 ─┐
+      sf-<pid>-w1  worker host 1 (odd workers)     10.231.0.11  eth0 ─┤ veth pairs to a bridge
+      sf-<pid>-w2  worker host 2 (even workers)    10.231.0.12  eth0 ─┤ in its own namespace,
+      sf-<pid>-ep  the endpoint (sieve-classifier) 10.231.0.20  eth0 ─┘ sf-<pid>-br
+The 10.231.0.0/24 addresses exist only inside these namespaces (each namespace has its own
+network stack, so two labs never see each other). Daemons run through `ip netns exec NS ...`
+(which execs, so the pid the test holds is the daemon's). Inside its own isolated network a test
+can use fixed ports; daemons bind non-loopback addresses, hence --insecure.
+
+Cleanup contract: NetLab.close() deletes every namespace of the lab, also after a failure (call
+it from a `finally`). A run that could not clean up (SIGKILLed, e.g. by a CTest timeout) leaves
+namespaces named after a dead pid: every new NetLab first sweeps those (sweep_stale), killing any
+process still inside them. install_exit_on_sigterm() turns SIGTERM into SystemExit so `finally`
+blocks run when a run is stopped politely.
+
+API used outside this suite (tests/deploy reuses it; keep it stable):
+  netns_unavailable() -> None | reason      NetLab() / .ns(host) / .link(host, up) / .close()
+  HOSTS, BROKER_PORT, COLLECTOR_PORT, ENDPOINT_PORT, NetCluster(name, lab, proxies=False)
+    (.start(), .start_broker(), .start_collector(), .start_worker(), .metric(process, name)),
+  Proxy(lab, host, port, upstream, log_dir).command(line), ProgressMonitor(cluster, job)
 """
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import threading
@@ -26,7 +40,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from sieve_harness import Cluster  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HOSTS = {"bc": "10.213.0.1", "w1": "10.213.0.11", "w2": "10.213.0.12", "ep": "10.213.0.20"}
+HOSTS = {"bc": "10.231.0.1", "w1": "10.231.0.11", "w2": "10.231.0.12", "ep": "10.231.0.20"}
 BROKER_PORT, COLLECTOR_PORT, ENDPOINT_PORT = 7400, 7500, 8000
 PROXY_OFFSET = 10000  # a proxy in front of port P listens on P + PROXY_OFFSET
 
@@ -38,9 +52,12 @@ def run(*args):
     return r.stdout
 
 
+PREFIX = "sf-"  # every namespace of this suite is named sf-<pid of the test>-<host>
+
+
 def netns_unavailable():
     """None when this process may create network namespaces, else the reason it may not."""
-    probe = f"sf{os.getpid()}probe"
+    probe = f"{PREFIX}{os.getpid()}-probe"
     try:
         run("ip", "netns", "add", probe)
     except (RuntimeError, FileNotFoundError) as e:
@@ -49,12 +66,53 @@ def netns_unavailable():
     return None
 
 
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale():
+    """Deletes the namespaces left by runs of this suite whose process is gone (a SIGKILLed
+    run cannot clean up), after SIGKILLing whatever still runs inside them. Returns their
+    names. Namespaces of live runs (this one or a parallel one) are never touched."""
+    swept = []
+    for line in run("ip", "netns", "list").splitlines():
+        name = line.split()[0] if line.split() else ""
+        m = re.fullmatch(re.escape(PREFIX) + r"(\d+)-\w+", name)
+        if not m or pid_alive(int(m.group(1))):
+            continue
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True)
+        for pid in pids.stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        swept.append(name)
+    return swept
+
+
+def install_exit_on_sigterm():
+    """SIGTERM raises SystemExit in the main thread, so `finally` blocks clean up."""
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, handler)
+
+
 class NetLab:
     """The namespaces, veth pairs and bridge of one test run."""
 
     def __init__(self):
-        self.prefix = f"sf{os.getpid()}"
+        self.prefix = f"{PREFIX}{os.getpid()}-"
         self.created = []
+        swept = sweep_stale()
+        if swept:
+            print(f"  swept namespaces left by dead runs: {' '.join(swept)}", file=sys.stderr)
         try:
             self._build()
         except Exception:
@@ -155,23 +213,43 @@ class NetCluster(Cluster):
         self.classifier_flags = classifier_flags
         self.worker_flags = worker_flags
         self.start_classifier(*classifier_flags)
-        self.start_broker(f"tcp://{HOSTS['bc']}:{BROKER_PORT}", "--insecure")
+        self.start_broker()
         self.start_collector()
         for _ in range(workers):
             self.start_worker()
         return self
 
+    def start_broker(self, listen=None, *flags):
+        """The broker on `bc`, --insecure, with metrics on bc's address (see metric())."""
+        return super().start_broker(listen or f"tcp://{HOSTS['bc']}:{BROKER_PORT}",
+                                    "--insecure", "--metrics", f"{HOSTS['bc']}:0", *flags)
+
     def start_collector(self, *flags):
         bound = f"tcp://{HOSTS['bc']}:{COLLECTOR_PORT}"
         collector = super().start_collector(
-            "--insecure", "--advertise", "tcp://" + self._via("bc", COLLECTOR_PORT), *flags,
-            listen=bound)
+            "--insecure", "--advertise", "tcp://" + self._via("bc", COLLECTOR_PORT),
+            "--metrics", f"{HOSTS['bc']}:0", *flags, listen=bound)
         collector.endpoint = bound  # it prints the advertised one; a restart binds this
         return collector
 
     def start_worker(self, *flags):
         return super().start_worker(*self.worker_flags, *flags,
                                     broker="tcp://" + self._via("bc", BROKER_PORT))
+
+    def metric(self, process, name):
+        """The sum of every sample of the Prometheus series `name` that `process` (the broker
+        or the collector of this run, as it is now: a restart starts from zero) serves; 0.0
+        when it serves none. Scraped from inside the process's namespace."""
+        url = f"http://{process.metrics}/metrics"
+        text = run("ip", "netns", "exec", self.lab.ns(self.host_of(process.name)),
+                   sys.executable, "-c", "import sys, urllib.request; sys.stdout.write("
+                   "urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())", url)
+        total = 0.0
+        for line in text.splitlines():
+            series, _, value = line.rpartition(" ")
+            if series.split("{")[0] == name:
+                total += float(value)
+        return total
 
     def close(self, keep=False):
         for p in self.proxies.values():
@@ -205,14 +283,16 @@ class ProgressMonitor:
     def done_rows(self):
         return self.samples[-1][1] if self.samples else 0
 
-    def recovery_after(self, t):
-        """Seconds from monotonic time t to the first sample with more rows than at t
-        (None if none)."""
+    def recovery_after(self, t, since=None):
+        """Seconds from monotonic time `since` (default t) to the first sample after t with
+        more rows than at t (None if none). With t = a restart and since = the fault, it is
+        the time from the fault to progress past what was done when the restart came, which
+        leaves out results that were already in flight when the fault struck."""
         before = [rows for when, rows in self.samples if when <= t]
         base = before[-1] if before else 0
         for when, rows in self.samples:
             if when > t and rows > base:
-                return when - t
+                return when - (t if since is None else since)
         return None
 
     def longest_stall(self):
