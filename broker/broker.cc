@@ -398,9 +398,13 @@ proto::JobStatus Broker::StatusOf(const JobEntry& job) const {
   s.output_path = job.record.output_path;
   s.collector = collector_.endpoint;
   s.collector_public_key = collector_.public_key;
+  // O(chunks) lease look-ups, for active jobs only: Publish runs this for every job the broker
+  // knows every publish_ms, and an ended job holds no lease that matters.
   uint64_t leased = 0;
-  for (const ChunkRecord& c : job.chunks) {
-    leased += leases_.Find(ChunkKey{c.job_id, c.chunk_index}).has_value() ? 1 : 0;
+  if (job.active()) {
+    for (const ChunkRecord& c : job.chunks) {
+      leased += leases_.Find(ChunkKey{c.job_id, c.chunk_index}).has_value() ? 1 : 0;
+    }
   }
   s.chunks_leased = leased;
   s.chunks_queued = job.chunks.size() - job.chunks_committed - leased;
