@@ -21,6 +21,7 @@ blocks run when a run is stopped politely.
 
 API used outside this suite (tests/deploy reuses it; keep it stable):
   netns_unavailable() -> None | reason      NetLab() / .ns(host) / .link(host, up) / .close()
+  namespaces(), sweep_stale(), install_exit_on_sigterm()
   HOSTS, BROKER_PORT, COLLECTOR_PORT, ENDPOINT_PORT, NetCluster(name, lab, proxies=False)
     (.start(), .start_broker(), .start_collector(), .start_worker(), .metric(process, name)),
   Proxy(lab, host, port, upstream, log_dir).command(line), ProgressMonitor(cluster, job)
@@ -76,13 +77,17 @@ def pid_alive(pid):
     return True
 
 
+def namespaces():
+    """The names of every network namespace on this machine."""
+    return [line.split()[0] for line in run("ip", "netns", "list").splitlines() if line.strip()]
+
+
 def sweep_stale():
     """Deletes the namespaces left by runs of this suite whose process is gone (a SIGKILLed
     run cannot clean up), after SIGKILLing whatever still runs inside them. Returns their
     names. Namespaces of live runs (this one or a parallel one) are never touched."""
     swept = []
-    for line in run("ip", "netns", "list").splitlines():
-        name = line.split()[0] if line.split() else ""
+    for name in namespaces():
         m = re.fullmatch(re.escape(PREFIX) + r"(\d+)-\w+", name)
         if not m or pid_alive(int(m.group(1))):
             continue

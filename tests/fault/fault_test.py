@@ -26,8 +26,8 @@ import sys
 import time
 import unittest
 
-from fault_lab import (NetCluster, NetLab, ProgressMonitor, install_exit_on_sigterm,
-                       netns_unavailable)
+from fault_lab import (PREFIX, NetCluster, NetLab, ProgressMonitor, install_exit_on_sigterm,
+                       namespaces, netns_unavailable)
 from sieve_harness import Cluster, check_output, generate_csv
 
 SIZES = {
@@ -105,6 +105,11 @@ class FaultTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.data_dir.close()
+
+    def tearDown(self):
+        mine = f"{PREFIX}{os.getpid()}-"
+        self.assertEqual([n for n in namespaces() if n.startswith(mine)], [],
+                         "the scenario left network namespaces behind")
 
     # -- helpers -------------------------------------------------------------------------
     def input(self, rows):
@@ -354,9 +359,12 @@ class FaultTest(unittest.TestCase):
             # that it started the poison chunk, it is SIGKILLed (and replaced).
             started = re.compile(rf"job {job} chunk {poison}: attempt (\d+) started".encode())
             attempts = []
+            next_status = 0.0
             while len(attempts) < max_attempts + 2:
-                if cluster.status(job)["state"] == "done":
-                    break
+                if time.monotonic() >= next_status:  # (a status call is slow: not every turn)
+                    if cluster.status(job)["state"] == "done":
+                        break
+                    next_status = time.monotonic() + 1.0
                 for w in [w for w in cluster.workers if w.alive()]:
                     with open(w.log_path, "rb") as f:
                         m = started.search(f.read())
