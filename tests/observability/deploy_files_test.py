@@ -79,6 +79,28 @@ class PromtoolTest(unittest.TestCase):
                                     f"no test in alerts_test.yml expects {name} to fire")
 
 
+class MetricNameExtractionTest(unittest.TestCase):
+    """The helpers prometheus_test.py uses to tell a dashboard or rule that names a metric no
+    component exports."""
+
+    def test_promql_names_skip_functions_labels_and_durations(self):
+        expr = ('histogram_quantile(0.99, sum by (le, instance) '
+                '(rate(sieve_a_seconds_bucket{class=~"5xx|429", x="up"}[5m]))) > 1e-3 '
+                'and on(instance, job_id) sieve_b offset 5m unless ignoring(job) up')
+        self.assertEqual(obs_lib.promql_metric_names(expr),
+                         {"sieve_a_seconds_bucket", "sieve_b", "up"})
+
+    def test_exposition_names_include_families_without_series(self):
+        text = ("# HELP sieve_h_seconds h\n# TYPE sieve_h_seconds histogram\n"
+                "# HELP sieve_g g\n# TYPE sieve_g gauge\n"
+                "# HELP sieve_c_total c\n# TYPE sieve_c_total counter\n"
+                'sieve_c_total{kind="a"} 3\n')
+        self.assertEqual(obs_lib.exposition_names(text),
+                         {"sieve_h_seconds_bucket", "sieve_h_seconds_sum",
+                          "sieve_h_seconds_count", "sieve_g", "sieve_c_total"})
+        self.assertNotIn("sieve_h_seconds", obs_lib.exposition_names(text))
+
+
 class DashboardTest(unittest.TestCase):
     def setUp(self):
         with open(DASHBOARD_JSON, encoding="utf-8") as f:
