@@ -189,8 +189,21 @@ class Cluster:
         r = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env)
         if check and r.returncode != 0:
             raise RuntimeError(f"{cmd} exited {r.returncode}\nstdout: {r.stdout.decode()}\n"
-                               f"stderr: {r.stderr.decode()}\n{self.logs()}")
+                               f"stderr: {r.stderr.decode()}\n{self.error_reports()}"
+                               f"{self.logs()}")
         return r
+
+    def error_reports(self, lines=20):
+        """The first lines of every OUTPUT.errors.csv under the cluster's directory: why rows
+        failed, for failure messages."""
+        text = ""
+        for root, _, files in os.walk(self.dir):
+            for name in files:
+                if name.endswith(".errors.csv"):
+                    with open(os.path.join(root, name), errors="replace") as f:
+                        head = "".join(f.readline() for _ in range(lines))
+                    text += f"--- {name}\n{head}"
+        return text
 
     def submit(self, inputs, *flags):
         r = self.sieve("submit", *inputs, "--endpoint", self.endpoint, *flags)
