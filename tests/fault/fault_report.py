@@ -19,11 +19,18 @@ MEASURES = [
     ("recovery_after_free_s", "space freed → progress s"),
     ("longest_stall_s", "longest stall s"),
     ("drain_s", "drain s"),
+    ("kills", "kills"),
+    ("workers_lost", "workers declared lost"),
+    ("redeliveries", "redeliveries"),
+    ("late_results_discarded", "late results discarded"),
+    ("store_failures", "stores refused"),
+    ("segments_lost", "segments lost"),
+    ("error_rows", "error rows"),
 ]
 
 
 def span(values):
-    values = [v for v in values if v is not None]
+    values = [v for v in values if isinstance(v, (int, float))]
     if not values:
         return "–"
     lo, hi = min(values), max(values)
