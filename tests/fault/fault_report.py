@@ -16,6 +16,7 @@ MEASURES = [
     ("progress_after_cut_s", "cut → progress s"),
     ("rejoin_after_restore_s", "link up → rejoined s"),
     ("recovery_after_return_s", "endpoint back → progress s"),
+    ("recovery_after_restore_s", "link up → progress s"),
     ("recovery_after_free_s", "space freed → progress s"),
     ("longest_stall_s", "longest stall s"),
     ("drain_s", "drain s"),

@@ -301,6 +301,27 @@ class FaultTest(unittest.TestCase):
                              ["the broker declared the cut-off worker lost",
                               "the worker rejoined after the link came back"])
 
+    def test_cut_central_link(self):
+        def faults(cluster, job, monitor):
+            self.wait_fraction(cluster, job, STOP_ROWS, 0.2)
+            cluster.lab.link("bc", up=False)  # every worker loses the broker and the collector
+            time.sleep(CUT_S)
+            lost = cluster.metric(cluster.broker, "sieve_broker_workers_lost_total")
+            cluster.lab.link("bc", up=True)
+            restored = time.monotonic()
+            self.assertGreaterEqual(lost, 2, "the broker did not declare both workers lost")
+            cluster.wait_rows(job, monitor.done_rows() + 1, timeout=120)
+            return {"workers_lost": lost,
+                    "late_results_discarded": lambda: cluster.metric(
+                        cluster.collector, "sieve_collector_duplicate_results_total"),
+                    "recovery_after_restore_s":
+                        lambda: self.seconds(monitor.recovery_after(restored))}
+
+        self.check_identical("cut_central_link", STOP_ROWS, faults,
+                             f"broker+collector host bc link down for {CUT_S} s, then up",
+                             ["the broker declared every worker lost",
+                              "progress resumed after the link came back"])
+
     @staticmethod
     def wait_worker_back(cluster, name, since, timeout=120):
         """Seconds from `since` until the broker lists `name` with a fresh heartbeat."""
