@@ -11,6 +11,9 @@ Status ClassifierOptions::Validate() const {
   if (text_field.empty()) return Status::InvalidArgument("--text-field must not be empty");
   if (max_body_bytes == 0) return Status::InvalidArgument("--max-body-bytes must be positive");
   if (max_batch == 0) return Status::InvalidArgument("--max-batch must be positive");
+  if (keep_alive_max_requests == 0) {
+    return Status::InvalidArgument("--keep-alive-requests must be positive");
+  }
   return faults.Validate();
 }
 

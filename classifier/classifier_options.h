@@ -25,7 +25,13 @@ struct ClassifierOptions {
   std::shared_ptr<const NaiveBayesModel> model;
   std::string model_path;
   std::string text_field = "content";  // the request member that holds the text
-  std::size_t threads = 16;            // HTTP worker threads; each serves one connection at a time
+  // HTTP worker threads; each serves one connection at a time. 64 = one sieve-worker's default
+  // --concurrency: fewer threads than client connections leaves the extra connections queued.
+  std::size_t threads = 64;
+  // A keep-alive connection is closed after this many requests, so that connections queued
+  // behind busy ones (more connections than threads) get a thread within a bounded number of
+  // requests instead of waiting until a busy client goes idle.
+  std::size_t keep_alive_max_requests = 500;
   std::size_t max_inflight = 0;        // classify requests beyond this get 503; 0 = unlimited
   std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
   std::size_t max_batch = 1000;          // larger /classify/batch arrays get 413

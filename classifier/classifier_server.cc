@@ -2,8 +2,8 @@
 //
 // Threads: one listener thread runs httplib's accept loop (listen_after_bind); accepted
 // connections go to an httplib::ThreadPool of options.threads workers, each serving one
-// connection (keep-alive, up to kKeepAliveMaxCount requests) at a time. The caller's thread
-// runs Start() and Stop().
+// connection (keep-alive, up to options.keep_alive_max_requests requests, then closed so that
+// queued connections get their turn) at a time. The caller's thread runs Start() and Stop().
 //
 // Per classify request (HandleClassify): count it in flight; refuse with 503 beyond
 // --max-inflight; draw a FaultDecision; wait its delay; answer the fault, if any; otherwise
@@ -33,7 +33,6 @@ namespace {
 
 constexpr int kListenBacklog = 1024;
 
-constexpr std::size_t kKeepAliveMaxCount = 10000;
 constexpr time_t kKeepAliveTimeoutSec = 2;  // also bounds how long Stop() waits on idle clients
 constexpr auto kStartTimeout = std::chrono::seconds(10);
 constexpr char kJson[] = "application/json";
@@ -138,7 +137,7 @@ Status ClassifierServer::Impl::Run() {
   const std::size_t threads = options_.threads;
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_.set_payload_max_length(options_.max_body_bytes);
-  server_.set_keep_alive_max_count(kKeepAliveMaxCount);
+  server_.set_keep_alive_max_count(options_.keep_alive_max_requests);
   server_.set_keep_alive_timeout(kKeepAliveTimeoutSec);
   // httplib writes headers and body separately: without TCP_NODELAY, Nagle's algorithm and the
   // client's delayed ACK hold every keep-alive answer for ~40 ms.

@@ -47,7 +47,13 @@ void AddServeFlags(CLI::App& app, Flags& f) {
   app.add_option("--model", s.model_path, "model file (default: the model built from examples/)");
   app.add_option("--text-field", s.text_field, "request member holding the text")
       ->capture_default_str();
-  app.add_option("--threads", s.threads, "HTTP worker threads")->capture_default_str();
+  app.add_option("--threads", s.threads,
+                 "HTTP worker threads, each serving one connection at a time: give at least as "
+                 "many as the clients' connections (summed sieve-worker --concurrency)")
+      ->capture_default_str();
+  app.add_option("--keep-alive-requests", s.keep_alive_max_requests,
+                 "close a keep-alive connection after N requests (lets queued connections in)")
+      ->capture_default_str();
   app.add_option("--max-inflight", s.max_inflight,
                  "answer 503 beyond N concurrent classify "
                  "requests (0: no limit)");

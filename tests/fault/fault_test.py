@@ -129,11 +129,12 @@ class FaultTest(unittest.TestCase):
         return self.reference[rows]
 
     def run_job(self, name, rows, faults, classifier=CLASSIFIER, worker=WORKER, job=JOB,
-                proxies=False, setup=None):
+                proxies=False, setup=None, want=None):
         """Runs one job on fresh simulated machines with `faults(cluster, job, monitor)` applied
         while it runs; returns (output bytes, what faults measured). `setup(cluster)`, when
         given, runs before the daemons start and returns its undo (or None). Bounded by
-        LIMIT_S; every process, proxy, mount and namespace is gone when it returns or raises."""
+        LIMIT_S; every process, proxy, mount and namespace is gone when it returns or raises.
+        The logs (and the output) are kept when it raises or the output is not `want`."""
         previous = signal.signal(signal.SIGALRM, _alarm)
         signal.alarm(LIMIT_S)
         lab = cluster = None
@@ -160,7 +161,7 @@ class FaultTest(unittest.TestCase):
             check_output([self.input(rows)], out)
             with open(out, "rb") as f:
                 output = f.read()
-            ok = True
+            ok = want is None or output == want
             return output, measured
         finally:
             signal.alarm(0)
@@ -182,12 +183,19 @@ class FaultTest(unittest.TestCase):
         if expect:
             want = expect(want)
         start = time.monotonic()
-        got, measured = self.run_job(name, rows, faults, **kwargs)
+        got, measured = self.run_job(name, rows, faults, want=want, **kwargs)
+        differ = [i for i, (a, b) in enumerate(zip(split_records(got), split_records(want)))
+                  if a != b]
         same = got == want
         report(name, rows=rows, injected=injected,
                checked=["output byte-identical to the fault-free run", *checked],
-               identical=same, job_seconds=round(time.monotonic() - start, 1), **measured)
-        self.assertTrue(same, f"{name}: output differs from the fault-free run")
+               identical=same, job_seconds=round(time.monotonic() - start, 1), **measured,
+               **({} if same else {"records_differing": len(differ)}))
+        if not same:
+            sample = [(i, split_records(got)[i][-80:], split_records(want)[i][-80:])
+                      for i in differ[:5]]
+            self.fail(f"{name}: output differs from the fault-free run in {len(differ)} "
+                      f"records, e.g. (record, got, want): {sample}")
 
     @staticmethod
     def wait_fraction(cluster, job, rows, fraction):

@@ -129,8 +129,10 @@ class Cluster:
     def start_classifier(self, *flags, listen="127.0.0.1:0"):
         if self.classifier is not None:
             listen = self.classifier.endpoint  # a restart keeps its port
+        # One thread per connection: at least the workers' summed --concurrency (4 x 64), or
+        # the extra connections queue and their requests can time out (docs/classifier.md).
         self.classifier = self._process(
-            "classifier", [exe("sieve-classifier"), "--listen", listen, "--threads", "64",
+            "classifier", [exe("sieve-classifier"), "--listen", listen, "--threads", "256",
                            *flags]).start()
         return self.classifier
 

@@ -239,6 +239,36 @@ TEST(ClassifierServerTest, MaxInflightAnswers503UnderConcurrency) {
   EXPECT_EQ(other.load(), 0);
 }
 
+// One thread, two keep-alive clients: A holds the thread and never goes idle; B's connection
+// waits in the pool's queue. B must be served once A's connection reaches the request bound,
+// not only when A stops (with no bound B would wait for all 200 of A's requests plus A's idle
+// timeout).
+TEST(ClassifierServerTest, QueuedConnectionIsServedWhileAnotherStaysBusy) {
+  ClassifierOptions options;
+  options.threads = 1;
+  options.keep_alive_max_requests = 5;
+  auto server = StartTestServer(options);
+  ASSERT_TRUE(server);
+  auto a = ClientFor(*server);
+  a->set_keep_alive(true);
+  ASSERT_TRUE(a->Post("/classify", ClassifyBody(kNewsText), "application/json"));  // A has it
+  std::atomic<int> a_requests{1};
+  std::atomic<int> a_requests_when_b_answered{-1};
+  std::thread b([&] {
+    auto client = ClientFor(*server, 30000);
+    auto res = client->Post("/classify", ClassifyBody(kSportsText), "application/json");
+    a_requests_when_b_answered = res && res->status == 200 ? a_requests.load() : -2;
+  });
+  // A keeps its connection busy (httplib reconnects it when the server closes it).
+  while (a_requests < 200 && a_requests_when_b_answered == -1) {
+    ASSERT_TRUE(a->Post("/classify", ClassifyBody(kNewsText), "application/json"));
+    ++a_requests;
+  }
+  b.join();
+  EXPECT_GT(a_requests_when_b_answered, 0) << "B's request failed";
+  EXPECT_LT(a_requests_when_b_answered, 200) << "B was served only after A stopped";
+}
+
 TEST(ClassifierServerTest, LatencyDelaysAnswers) {
   ClassifierOptions options;
   options.faults.latency_ms = 200;
