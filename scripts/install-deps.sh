@@ -18,6 +18,9 @@ PACKAGES=(
   dpkg-dev file python3-yaml systemd
   # security tests: hostile ZeroMQ peers and a packet capture of a job
   python3-zmq python3-msgpack tcpdump
+  # HTTP/2 and TLS endpoint tests (nginx in front of the classifier, a test-made certificate);
+  # nginx is also the HTTP benchmark's fast server
+  nginx-light openssl
 )
 
 missing=()
@@ -38,3 +41,9 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Debian starts nginx's own service (port 80) on install; the tests run their own instances.
+if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/null &&
+   systemctl is-active --quiet nginx 2>/dev/null; then
+  echo "install-deps: stopping and disabling the nginx service Debian started (tests run their own)"
+  $SUDO systemctl disable --now nginx || true
+fi

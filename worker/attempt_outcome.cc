@@ -87,6 +87,17 @@ AttemptOutcome ClassifyTransfer(const TransferReport& r) {
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
       return Transport(AttemptClass::kRetryable, "http2", "HTTP/2 error: " + CurlText(r));
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: {
+      AttemptOutcome out = Transport(AttemptClass::kFatal, "tls",
+                                     "TLS: " + CurlText(r) +
+                                         " (a private CA? give the worker --ca-file)");
+      out.endpoint_wide = true;
+      return out;
+    }
     case CURLE_WRITE_ERROR:
       if (r.response_too_large) {
         return Transport(AttemptClass::kFatal, "too_large",

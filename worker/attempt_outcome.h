@@ -3,6 +3,8 @@
 // Retried: connect errors, resets, timeouts, truncated answers, 5xx and 429. Not retried: other
 // statuses (4xx, 3xx), answers over the size limit, and (decided by the engine after parsing)
 // malformed answers. 429, 503 and timeouts are congestion signals for the adaptive limit.
+// Endpoint-wide (not retried, and every other row would fail the same way): the endpoint's TLS
+// certificate is not trusted or cannot be checked.
 //
 // Thread-safety: pure functions over values.
 #pragma once
@@ -21,6 +23,7 @@ enum class AttemptClass { kSuccess, kRetryable, kFatal };
 struct AttemptOutcome {
   AttemptClass kind = AttemptClass::kFatal;
   bool congestion = false;                   // 429, 503 or a timeout
+  bool endpoint_wide = false;                // kFatal for every row alike (TLS trust)
   int http_status = 0;                       // 0 when no status line arrived
   std::string transport_error;               // "timeout", "connect", ... when http_status == 0
   std::string reason;                        // for the error report

@@ -90,6 +90,7 @@ void ChunkTracker::RecordAttempt(const AttemptOutcome& outcome,
   } else {
     ++counters.transport_errors[outcome.transport_error];
   }
+  if (outcome.endpoint_wide) endpoint_failure_ = outcome.reason;
   if (outcome.kind == AttemptClass::kRetryable) {
     ++failure_streak_;
     last_failure_ = outcome.reason;
@@ -108,14 +109,19 @@ bool ChunkTracker::TryConsumeRetry() {
 }
 
 bool ChunkTracker::ShouldFailFast() const {
-  return budget_.exhausted() && failure_streak_ >= options_.fail_fast_streak && has_unsent();
+  if (!has_unsent()) return false;
+  return !endpoint_failure_.empty() ||
+         (budget_.exhausted() && failure_streak_ >= options_.fail_fast_streak);
 }
 
 void ChunkTracker::FailUnsent() {
-  const std::string reason = "not sent: the endpoint failed " + std::to_string(failure_streak_) +
-                             " attempts in a row and the chunk's retry budget (" +
-                             std::to_string(budget_.limit()) +
-                             " retries) is spent; last error: " + last_failure_;
+  const std::string reason =
+      !endpoint_failure_.empty()
+          ? "not sent: every request to the endpoint would fail: " + endpoint_failure_
+          : "not sent: the endpoint failed " + std::to_string(failure_streak_) +
+                " attempts in a row and the chunk's retry budget (" +
+                std::to_string(budget_.limit()) + " retries) is spent; last error: " +
+                last_failure_;
   while (next_row_ < rows()) {
     ++result_.counters.rows_not_sent;
     Fail(static_cast<uint32_t>(next_row_++), reason);

@@ -56,6 +56,7 @@ Status Transfer::Configure() {
   set(CURLOPT_WRITEDATA, static_cast<void*>(this));
   set(CURLOPT_PRIVATE, static_cast<void*>(this));
   set(CURLOPT_ERRORBUFFER, error_);
+  if (!options_.ca_file.empty()) set(CURLOPT_CAINFO, options_.ca_file.c_str());
   if (rc != CURLE_OK) {
     return Status::Internal(std::string("curl_easy_setopt: ") + curl_easy_strerror(rc));
   }

@@ -51,6 +51,8 @@ void AddEngineFlags(CLI::App& app, EngineOptions& o) {
           std::map<std::string, HttpVersion>{{"1.1", HttpVersion::kHttp1},
                                              {"2", HttpVersion::kDefault},
                                              {"h2c", HttpVersion::kHttp2PriorKnowledge}}));
+  app.add_option("--ca-file", o.ca_file,
+                 "PEM file of the CAs of an https:// endpoint (default: the system's store)");
   app.add_option("--seed", o.seed, "seed of the retry jitter (0: random)");
 }
 

@@ -1,6 +1,9 @@
 #include "worker/engine_options.h"
 
+#include <curl/curl.h>
+
 #include <algorithm>
+#include <fstream>
 
 #include "common/redact.h"
 
@@ -18,7 +21,20 @@ Status ValidateHeader(const std::string& header) {
   return Status::Ok();
 }
 
+// libcurl before 8.0.0 (Debian 12 ships 7.88.1) stacks a second HTTP/2 layer on a reused h2c
+// connection: every request after a connection's first fails with "Error in the HTTP2
+// framing layer" (curl issue #10634, fixed in 8.0.0). HTTP/2 over TLS is not affected.
+constexpr unsigned kFirstCurlWithWorkingH2c = 0x080000;
+
 }  // namespace
+
+Status ValidateCaFile(const std::string& path) {
+  if (!std::ifstream(path).good()) {
+    return Status::InvalidArgument("--ca-file " + path +
+                                   ": cannot read it (give a PEM file of CA certificates)");
+  }
+  return Status::Ok();
+}
 
 Status ValidateEngineOptions(const EngineOptions& o) {
   if (o.endpoint.rfind("http://", 0) != 0 && o.endpoint.rfind("https://", 0) != 0) {
@@ -51,6 +67,15 @@ Status ValidateEngineOptions(const EngineOptions& o) {
     return Status::InvalidArgument("max_response_bytes must be positive");
   }
   for (const std::string& header : o.headers) SIEVE_RETURN_IF_ERROR(ValidateHeader(header));
+  if (o.http_version == HttpVersion::kHttp2PriorKnowledge &&
+      curl_version_info(CURLVERSION_NOW)->version_num < kFirstCurlWithWorkingH2c) {
+    return Status::InvalidArgument(
+        std::string("--http h2c needs libcurl 8.0.0 or later; this libcurl (") +
+        curl_version_info(CURLVERSION_NOW)->version +
+        ") fails every request after the first on a reused h2c connection (curl issue "
+        "#10634): use an https:// endpoint (HTTP/2 through ALPN) or --http 1.1");
+  }
+  if (!o.ca_file.empty()) SIEVE_RETURN_IF_ERROR(ValidateCaFile(o.ca_file));
   return Status::Ok();
 }
 

@@ -42,13 +42,20 @@ struct EngineOptions {
                                        // the chunk's unsent rows from being sent
   size_t max_response_bytes = 1 << 20;
   HttpVersion http_version = HttpVersion::kDefault;
+  // PEM file of the CAs that sign an https:// endpoint's certificate (a private CA); empty:
+  // the system's CA store.
+  std::string ca_file;
   uint64_t seed = 0;                   // jitter seed; 0 = from std::random_device
   // Shared with the other engines of the same worker (worker/request_budget.h); not owned,
   // must outlive the engine. Null: only `concurrency` bounds this engine.
   RequestBudget* shared_budget = nullptr;
 };
 
-// OK when the options are usable; InvalidArgument naming the flag otherwise.
+// OK when the options are usable; InvalidArgument naming the flag otherwise (also --http h2c
+// on a libcurl that cannot reuse h2c connections, and an unreadable --ca-file).
 Status ValidateEngineOptions(const EngineOptions& options);
+
+// OK when `path` names a readable file; InvalidArgument naming --ca-file otherwise.
+Status ValidateCaFile(const std::string& path);
 
 }  // namespace sieve

@@ -62,6 +62,7 @@ EngineOptions EngineOptionsFor(const proto::JobSpec& spec, const WorkerNodeOptio
   o.timeout = std::chrono::milliseconds(spec.timeout_ms);
   o.connect_timeout = std::chrono::milliseconds(spec.connect_timeout_ms);
   o.retries = static_cast<int>(spec.retries);
+  o.ca_file = node.ca_file;
   return o;
 }
 

@@ -59,6 +59,8 @@ struct WorkerNodeOptions {
   // CURVE: own keys and the broker's public key; the collector's key comes with each ASSIGN.
   // Without keys: plaintext.
   CurveConfig curve;
+  // CAs of https:// endpoints (EngineOptions::ca_file); empty: the system's store.
+  std::string ca_file;
 };
 
 class WorkerNode {

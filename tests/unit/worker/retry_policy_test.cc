@@ -92,6 +92,17 @@ TEST(AttemptOutcomeTest, ClassifiesStatusesAndTransportErrors) {
                      .max_response_bytes = 10};
   EXPECT_EQ(ClassifyTransfer(r).kind, AttemptClass::kFatal);
   EXPECT_EQ(ClassifyTransfer(r).reason, "response larger than 10 bytes");
+  EXPECT_FALSE(ClassifyTransfer(r).endpoint_wide);
+  r = TransferReport{.code = CURLE_PEER_FAILED_VERIFICATION,
+                     .curl_error = "SSL certificate problem: self-signed certificate"};
+  AttemptOutcome tls = ClassifyTransfer(r);
+  EXPECT_EQ(tls.kind, AttemptClass::kFatal);
+  EXPECT_TRUE(tls.endpoint_wide);
+  EXPECT_EQ(tls.transport_error, "tls");
+  EXPECT_EQ(tls.reason, "TLS: SSL certificate problem: self-signed certificate (a private CA? "
+                        "give the worker --ca-file)");
+  r = TransferReport{.code = CURLE_COULDNT_CONNECT};
+  EXPECT_FALSE(ClassifyTransfer(r).endpoint_wide);
 }
 
 TEST(AttemptOutcomeTest, FormatsDurations) {
