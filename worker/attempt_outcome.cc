@@ -44,6 +44,13 @@ AttemptOutcome Transport(AttemptClass kind, std::string error, std::string reaso
   return out;
 }
 
+// The endpoint's certificate cannot be trusted: not retried, and endpoint-wide.
+AttemptOutcome TlsTrust(std::string reason) {
+  AttemptOutcome out = Transport(AttemptClass::kFatal, "tls", std::move(reason));
+  out.endpoint_wide = true;
+  return out;
+}
+
 std::string CurlText(const TransferReport& r) {
   return r.curl_error.empty() ? curl_easy_strerror(r.code) : std::string(r.curl_error);
 }
@@ -88,16 +95,9 @@ AttemptOutcome ClassifyTransfer(const TransferReport& r) {
     case CURLE_HTTP2_STREAM:
       return Transport(AttemptClass::kRetryable, "http2", "HTTP/2 error: " + CurlText(r));
     case CURLE_PEER_FAILED_VERIFICATION:
+      return TlsTrust("TLS: " + CurlText(r) + " (signed by a private CA? pass --ca-file)");
     case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: {
-      AttemptOutcome out = Transport(AttemptClass::kFatal, "tls",
-                                     "TLS: " + CurlText(r) +
-                                         " (a private CA? give the worker --ca-file)");
-      out.endpoint_wide = true;
-      return out;
-    }
+      return TlsTrust("TLS: the CA certificates could not be loaded: " + CurlText(r));
     case CURLE_WRITE_ERROR:
       if (r.response_too_large) {
         return Transport(AttemptClass::kFatal, "too_large",

@@ -90,12 +90,16 @@ void ChunkTracker::RecordAttempt(const AttemptOutcome& outcome,
   } else {
     ++counters.transport_errors[outcome.transport_error];
   }
-  if (outcome.endpoint_wide) endpoint_failure_ = outcome.reason;
+  if (outcome.endpoint_wide) {
+    ++endpoint_failure_streak_;
+    endpoint_failure_ = outcome.reason;
+  }
   if (outcome.kind == AttemptClass::kRetryable) {
     ++failure_streak_;
     last_failure_ = outcome.reason;
   } else if (outcome.kind == AttemptClass::kSuccess) {
     failure_streak_ = 0;
+    endpoint_failure_streak_ = 0;
   }
 }
 
@@ -110,13 +114,15 @@ bool ChunkTracker::TryConsumeRetry() {
 
 bool ChunkTracker::ShouldFailFast() const {
   if (!has_unsent()) return false;
-  return !endpoint_failure_.empty() ||
+  return endpoint_failure_streak_ >= options_.fail_fast_streak ||
          (budget_.exhausted() && failure_streak_ >= options_.fail_fast_streak);
 }
 
 void ChunkTracker::FailUnsent() {
+  const bool unusable = endpoint_failure_streak_ >= options_.fail_fast_streak;
+  result_.counters.endpoint_unusable |= unusable;
   const std::string reason =
-      !endpoint_failure_.empty()
+      unusable
           ? "not sent: every request to the endpoint would fail: " + endpoint_failure_
           : "not sent: the endpoint failed " + std::to_string(failure_streak_) +
                 " attempts in a row and the chunk's retry budget (" +

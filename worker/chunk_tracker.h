@@ -55,9 +55,9 @@ class ChunkTracker {
   void RecordAttempt(const AttemptOutcome& outcome, std::chrono::microseconds duration);
   // Takes a retry from the chunk's budget; false when spent.
   bool TryConsumeRetry();
-  // True when the unsent rows should not be sent: an endpoint-wide failure was seen (every row
-  // would fail alike), or the budget is spent and the endpoint failed fail_fast_streak attempts
-  // in a row.
+  // True when the unsent rows should not be sent: fail_fast_streak endpoint-wide failures in a
+  // row (every row would fail alike: TLS trust), or the budget is spent and the endpoint failed
+  // fail_fast_streak retryable attempts in a row. A success resets both streaks.
   bool ShouldFailFast() const;
   // Fails every unsent row without sending it, saying why.
   void FailUnsent();
@@ -84,7 +84,8 @@ class ChunkTracker {
   size_t resolved_ = 0;
   int failure_streak_ = 0;
   std::string last_failure_;
-  std::string endpoint_failure_;  // the reason of an endpoint-wide failure; empty: none seen
+  int endpoint_failure_streak_ = 0;
+  std::string endpoint_failure_;  // the reason of the last endpoint-wide failure
 };
 
 }  // namespace sieve

@@ -1,5 +1,6 @@
 #include "worker/engine_flags.h"
 
+#include <filesystem>
 #include <map>
 
 namespace sieve {
@@ -14,6 +15,21 @@ void AddMillis(CLI::App& app, const std::string& name, std::chrono::milliseconds
 }
 
 }  // namespace
+
+void AddCaFileFlag(CLI::App& app, std::string& ca_file) {
+  app.add_option("--ca-file", ca_file,
+                 "PEM file of the CAs that sign the https:// endpoints' certificates (a "
+                 "private CA; Debian's libcurl also keeps trusting the system's store)")
+      ->transform(CLI::Validator(
+          [](std::string& path) {
+            Status valid = ValidateCaFile(path);
+            if (!valid.ok()) return valid.message();
+            std::error_code ec;
+            path = std::filesystem::absolute(path, ec).string();
+            return std::string();
+          },
+          "PEM", "ca-file"));
+}
 
 void AddEngineFlags(CLI::App& app, EngineOptions& o) {
   app.add_option("--endpoint", o.endpoint, "inference URL that takes one POST per row")
@@ -51,8 +67,7 @@ void AddEngineFlags(CLI::App& app, EngineOptions& o) {
           std::map<std::string, HttpVersion>{{"1.1", HttpVersion::kHttp1},
                                              {"2", HttpVersion::kDefault},
                                              {"h2c", HttpVersion::kHttp2PriorKnowledge}}));
-  app.add_option("--ca-file", o.ca_file,
-                 "PEM file of the CAs of an https:// endpoint (default: the system's store)");
+  AddCaFileFlag(app, o.ca_file);
   app.add_option("--seed", o.seed, "seed of the retry jitter (0: random)");
 }
 

@@ -1,5 +1,6 @@
 // Command-line flags for EngineOptions, shared by every program that embeds the HTTP engine
-// (sieve-label-file now, sieve-worker later), so the flags mean the same everywhere.
+// (sieve-label-file: all of them; sieve-worker: --ca-file, the rest comes with each job), so
+// the flags mean the same everywhere.
 //
 // Thread-safety: call while building the command line, on one thread.
 #pragma once
@@ -15,5 +16,10 @@ namespace sieve {
 // `options` when parsed. `options` must outlive app.parse(). --header values are secrets:
 // never printed (not even by --help, which shows no default for them).
 void AddEngineFlags(CLI::App& app, EngineOptions& options);
+
+// Adds --ca-file PEM: checked when parsed (ValidateCaFile: a parse error names the problem)
+// and stored as an absolute path (relative ones are resolved against the working directory
+// at startup, not later, and not against a config file's directory).
+void AddCaFileFlag(CLI::App& app, std::string& ca_file);
 
 }  // namespace sieve

@@ -3,8 +3,9 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <fstream>
+#include <filesystem>
 
+#include "common/file_util.h"
 #include "common/redact.h"
 
 namespace sieve {
@@ -29,9 +30,15 @@ constexpr unsigned kFirstCurlWithWorkingH2c = 0x080000;
 }  // namespace
 
 Status ValidateCaFile(const std::string& path) {
-  if (!std::ifstream(path).good()) {
-    return Status::InvalidArgument("--ca-file " + path +
-                                   ": cannot read it (give a PEM file of CA certificates)");
+  const std::string what = "--ca-file " + path + ": ";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Status::InvalidArgument(what + "not a file (give a PEM file of CA certificates)");
+  }
+  Result<std::string> pem = ReadFile(path);
+  if (!pem.ok()) return Status::InvalidArgument(what + pem.status().message());
+  if (pem->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return Status::InvalidArgument(what + "holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
   }
   return Status::Ok();
 }

@@ -55,7 +55,8 @@ struct EngineOptions {
 // on a libcurl that cannot reuse h2c connections, and an unreadable --ca-file).
 Status ValidateEngineOptions(const EngineOptions& options);
 
-// OK when `path` names a readable file; InvalidArgument naming --ca-file otherwise.
+// OK when `path` names a readable regular file holding at least one PEM certificate;
+// InvalidArgument naming --ca-file and the problem otherwise.
 Status ValidateCaFile(const std::string& path);
 
 }  // namespace sieve

@@ -11,6 +11,7 @@ void EngineCounters::Add(const EngineCounters& other) {
   rows_failed += other.rows_failed;
   rows_not_sent += other.rows_not_sent;
   retry_budget_exhausted = retry_budget_exhausted || other.retry_budget_exhausted;
+  endpoint_unusable = endpoint_unusable || other.endpoint_unusable;
   for (const auto& [status, count] : other.http_status) http_status[status] += count;
   for (const auto& [kind, count] : other.transport_errors) transport_errors[kind] += count;
   request_time += other.request_time;

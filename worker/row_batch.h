@@ -44,6 +44,9 @@ struct EngineCounters {
   uint64_t rows_failed = 0;
   uint64_t rows_not_sent = 0;     // failed without a request (bad UTF-8, fail-fast)
   bool retry_budget_exhausted = false;
+  // The chunk stopped sending because the endpoint failed endpoint-wide (TLS trust)
+  // fail_fast_streak times in a row: unusable from here, rather than failing some rows.
+  bool endpoint_unusable = false;
   std::map<int, uint64_t> http_status;             // attempts by HTTP status received
   std::map<std::string, uint64_t> transport_errors;  // attempts without a status, by kind
   std::chrono::microseconds request_time{0};       // summed duration of all attempts

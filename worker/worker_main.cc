@@ -10,7 +10,7 @@
 #include "common/metrics_server.h"
 #include "common/security_flags.h"
 #include "common/shutdown.h"
-#include "worker/engine_options.h"
+#include "worker/engine_flags.h"
 #include "worker/worker_node.h"
 
 int main(int argc, char** argv) {
@@ -34,8 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--drain-timeout-ms", options.drain_timeout_ms,
                  "On SIGTERM, how long to wait for results to be delivered")
       ->capture_default_str();
-  app.add_option("--ca-file", options.ca_file,
-                 "PEM file of the CAs that sign https:// endpoints (default: the system's store)");
+  sieve::AddCaFileFlag(app, options.ca_file);
   sieve::AddSecurityFlags(app, security, {.connects_to_broker = true});
   sieve::AddDaemonFlags(app, daemon);
   if (auto exit_code = sieve::ParseLayeredConfig(app, argc, argv)) return *exit_code;
@@ -52,12 +51,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.curve = *curve;
-  if (!options.ca_file.empty()) {
-    if (sieve::Status ca = sieve::ValidateCaFile(options.ca_file); !ca.ok()) {
-      spdlog::error("{}", ca.message());
-      return 2;
-    }
-  }
   zmq::context_t context;
   std::unique_ptr<sieve::MetricsServer> metrics;
   if (!daemon.metrics.empty()) {

@@ -18,6 +18,8 @@ constexpr int64_t kEngineIdleMs = 30'000;
 constexpr uint32_t kMaxRelabels = 10;
 constexpr int64_t kRelabelFirstMs = 1'000;
 constexpr int64_t kRelabelMaxMs = 30'000;
+constexpr int64_t kHandbackPauseFirstMs = 5'000;
+constexpr int64_t kHandbackPauseMaxMs = 60'000;
 
 template <typename... Fs>
 struct Overloaded : Fs... {
@@ -103,8 +105,9 @@ WorkerNode::WorkerNode(zmq::context_t& context, WorkerNodeOptions options)
 WorkerNode::~WorkerNode() = default;
 
 uint32_t WorkerNode::FreeSlots() const {
-  if (draining_ || held_.size() >= options_.max_chunks) return 0;
-  return options_.max_chunks - static_cast<uint32_t>(held_.size());
+  const size_t taken = held_.size() + credit_owed_;  // owed credit is announced after a pause
+  if (draining_ || taken >= options_.max_chunks) return 0;
+  return options_.max_chunks - static_cast<uint32_t>(taken);
 }
 
 void WorkerNode::ConnectBroker() {
@@ -249,7 +252,7 @@ void WorkerNode::OnAssign(proto::Assign assign) {
     // Re-leased to us while we still hold it (the broker restarted or our lease expired):
     // keep the work, adopt the new lease, and give back the credit the broker spent on it.
     it->second.attempt = assign.attempt;
-    SendToBroker(proto::Ready{options_.name, 1, static_cast<uint32_t>(options_.concurrency), ""});
+    GiveCredit();
     return;
   }
   if (draining_) {
@@ -273,7 +276,7 @@ void WorkerNode::OnAssign(proto::Assign assign) {
                   id.status().ToString());
     SendToBroker(proto::Release{assign.job_id, assign.chunk_index, assign.attempt,
                                 "worker cannot label it: " + id.status().message()});
-    SendToBroker(proto::Ready{options_.name, 1, static_cast<uint32_t>(options_.concurrency), ""});
+    GiveCredit();
     return;
   }
   HeldChunk held;
@@ -330,6 +333,24 @@ void WorkerNode::StartDueRelabels(int64_t now) {
 
 void WorkerNode::OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels labels) {
   if (ScheduleRelabel(key, held, labels)) return;
+  if (labels.counters.endpoint_unusable) {
+    // The endpoint is unusable from here (its certificate is not trusted): another worker may
+    // be set up right. Hand the chunk back (a failed attempt, so a fleet-wide problem still
+    // ends as error rows after --max-attempts) instead of committing error rows.
+    const Key copy = key;  // `key` lives in held_, which Release erases from
+    const std::string reason = labels.errors.front().reason;
+    const int64_t now = options_.clock->NowMs();
+    handback_pause_ms_ = std::clamp<int64_t>(2 * handback_pause_ms_, kHandbackPauseFirstMs,
+                                             kHandbackPauseMaxMs);
+    credit_resume_ms_ = now + handback_pause_ms_;
+    spdlog::error("job {} chunk {}: endpoint unusable from this worker, handing the chunk back "
+                  "and taking no work for {} s: {}",
+                  copy.first, copy.second, handback_pause_ms_ / 1000, reason);
+    Release(copy, draining_ ? "draining" : "endpoint unusable from this worker: " + reason);
+    GiveCredit();
+    return;
+  }
+  handback_pause_ms_ = 0;
   held.batch.reset();
   held.earlier.reset();
   proto::ChunkResult result;
@@ -398,9 +419,7 @@ void WorkerNode::OnResultAck(const proto::ResultAck& ack) {
   }
   held_.erase(it);
   ++counters_.chunks_done;
-  if (!draining_) {
-    SendToBroker(proto::Ready{options_.name, 1, static_cast<uint32_t>(options_.concurrency), ""});
-  }
+  GiveCredit();
 }
 
 void WorkerNode::OnDropJob(const std::string& job_id) {
@@ -414,12 +433,23 @@ void WorkerNode::OnDropJob(const std::string& job_id) {
       (void)engine->second.engine->Cancel(it->second.engine_id);
     }
     it = held_.erase(it);
-    if (!draining_) {
-      SendToBroker(proto::Ready{options_.name, 1, static_cast<uint32_t>(options_.concurrency), ""});
-    }
+    GiveCredit();
   }
   if (engine != engines_.end()) engines_.erase(engine);
   spdlog::info("job {} cancelled: dropped its chunks", job_id);
+}
+
+void WorkerNode::GiveCredit() {
+  if (draining_) return;  // a draining worker takes nothing new
+  ++credit_owed_;
+  SendOwedCredit(options_.clock->NowMs());
+}
+
+void WorkerNode::SendOwedCredit(int64_t now) {
+  if (credit_owed_ == 0 || draining_ || now < credit_resume_ms_) return;
+  SendToBroker(proto::Ready{options_.name, credit_owed_,
+                            static_cast<uint32_t>(options_.concurrency), ""});
+  credit_owed_ = 0;
 }
 
 void WorkerNode::Release(const Key& key, const std::string& reason) {
@@ -447,6 +477,7 @@ void WorkerNode::StartDrain() {
 
 void WorkerNode::Tick(int64_t now) {
   StartDueRelabels(now);
+  SendOwedCredit(now);
   if (now >= next_heartbeat_ms_) {
     next_heartbeat_ms_ = now + options_.heartbeat_ms;
     proto::Heartbeat heartbeat;

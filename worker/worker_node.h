@@ -14,6 +14,11 @@
 // Endpoint outages: a chunk whose retry budget ran out with rows failing is labelled again
 // after a backoff (ScheduleRelabel), keeping its lease, so an outage of up to ~3 min ends in
 // the same labels as no outage; only rows that fail every round get the error label.
+// An endpoint unusable from this worker (untrusted TLS certificate: every row would fail
+// alike) hands the chunk back at once (RELEASE, a failed attempt) instead of committing error
+// rows, and the worker withholds its credit for a pause (5 s doubling to 60 s, reset by a chunk
+// labelled without such a failure) so that workers set up right take the work; a fleet-wide
+// problem still ends as error rows once a chunk has failed --max-attempts times.
 // Draining (RequestDrain, SIGTERM): no new chunks; chunks not labelled yet are handed back
 // (RELEASE) at once; chunks with results in flight are kept until acknowledged or the drain
 // deadline passes; then DISCONNECT and Run returns.
@@ -116,6 +121,10 @@ class WorkerNode {
   void StartDueRelabels(int64_t now);
   void SendResult(const Key& key, HeldChunk& held);
   void Release(const Key& key, const std::string& reason);
+  // Owes the broker one more chunk of credit and announces what is owed, unless draining or
+  // pausing after a hand-back (SendOwedCredit announces it when the pause ends).
+  void GiveCredit();
+  void SendOwedCredit(int64_t now);
   void Tick(int64_t now);
   void SampleMetrics();  // O(engines); every loop iteration
   void StartDrain();
@@ -138,6 +147,9 @@ class WorkerNode {
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
   int64_t broker_seen_ms_ = 0;
+  uint32_t credit_owed_ = 0;        // credit not announced yet (during a hand-back pause)
+  int64_t credit_resume_ms_ = 0;    // no credit is announced before this time
+  int64_t handback_pause_ms_ = 0;   // the last hand-back pause; 0 after a good chunk
   int64_t next_heartbeat_ms_ = 0;
   int64_t reconnect_delay_ms_ = 0;
   WorkerCounters counters_;

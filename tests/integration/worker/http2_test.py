@@ -9,11 +9,13 @@ classifier; a self-signed certificate made by the test is the endpoint's private
 - --http h2c is refused with a clear error on a libcurl older than 8.0.0 (curl issue #10634:
   reused h2c connections fail), and works on a newer one;
 - a job through the pipeline reaches the https:// endpoint from a worker started with
-  --ca-file.
+  --ca-file, and a worker without it hands its chunk back (instead of committing error rows)
+  so that the worker set up right labels every row.
 Skips (exit 77) when nginx or openssl is missing; scripts/install-deps.sh installs both.
 """
 
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -75,6 +77,7 @@ class Http2Test(unittest.TestCase):
         with open(conf, "w") as f:
             f.write(f"""
 worker_processes 1;
+master_process off;
 daemon off;
 pid {cls.dir}/nginx.pid;
 error_log {cls.dir}/nginx-error.log warn;
@@ -112,7 +115,7 @@ http {{
         cls.cluster.processes.append(nginx)
         nginx.start(wait_listening=False)
         deadline = time.time() + 10
-        while time.time() < deadline:
+        while time.time() < deadline and nginx.alive():
             try:
                 for port in (cls.port, cls.h2c_port):
                     socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -163,6 +166,7 @@ http {{
 
     def test_unknown_certificate_fails_every_row_fast_with_the_reason(self):
         r, out, errors = self.label_file("no-ca", "--chunk-rows", "500")
+        self.assertEqual(r.returncode, 0, r.stderr)  # written; failed rows carry the error label
         self.assertIn(f"0 ok, {ROWS} failed", r.stderr)
         reasons = [row[-1] for row in read_csv(errors)[1:]]
         self.assertEqual(len(reasons), ROWS)
@@ -170,8 +174,9 @@ http {{
         self.assertTrue(all(row[-1] == "error" for row in read_csv(out)[1:]))
         # Endpoint-wide: a chunk stops sending after its first refusal, so only the requests
         # already in flight are made (at most CONCURRENCY per chunk in flight), not one per row.
-        requests = int(r.stderr.split(" requests")[0].rsplit(" ", 1)[1])
-        self.assertLess(requests, ROWS // 4, r.stderr)
+        requests = re.search(r"(\d+) requests", r.stderr)
+        self.assertIsNotNone(requests, r.stderr)
+        self.assertLess(int(requests.group(1)), ROWS // 4, r.stderr)
 
     def test_h2c_needs_a_libcurl_that_reuses_h2c_connections(self):
         version = libcurl_version()
@@ -190,16 +195,27 @@ http {{
             self.assertEqual(r.returncode, 0, r.stderr)
             check_output([self.input], out, self.cluster.endpoint, sample=100)
 
-    def test_pipeline_job_reaches_https_endpoint_with_worker_ca_file(self):
+    def test_worker_without_the_ca_hands_chunks_to_one_with_it(self):
         cluster = Cluster("http2-pipeline")
         try:
             cluster.start_broker()
             cluster.start_collector()
+            untrusting = cluster.start_worker()  # no --ca-file: the certificate is refused
+            # --max-attempts 5: the untrusting worker may take the same chunk again after its
+            # 5 s pause; each hand-back is a failed attempt.
+            job = cluster.sieve("submit", self.input, "--endpoint", self.url, "--chunk-rows",
+                                "500", "--max-attempts", "5").stdout.decode().split()[0]
+            deadline = time.time() + 60
+            while "handing the chunk back" not in untrusting.log_tail(100_000) and \
+                    time.time() < deadline:
+                time.sleep(0.1)
+            self.assertIn("signed by a private CA? pass --ca-file", untrusting.log_tail(100_000))
+            self.assertEqual(cluster.status(job)["done_rows"], 0, "error rows were committed")
             cluster.start_worker("--ca-file", self.cert)
             out = os.path.join(cluster.dir, "out.csv")
-            cluster.sieve("submit", self.input, "--endpoint", self.url, "--chunk-rows", "500",
-                          "--wait", "-o", out, timeout=300)
+            cluster.sieve("wait", job, "-o", out, timeout=300)
             check_output([self.input], out, self.cluster.endpoint, sample=50)
+            self.assertFalse(os.path.exists(out + ".errors.csv"), "rows failed")
         finally:
             cluster.close()
 

@@ -99,8 +99,13 @@ TEST(AttemptOutcomeTest, ClassifiesStatusesAndTransportErrors) {
   EXPECT_EQ(tls.kind, AttemptClass::kFatal);
   EXPECT_TRUE(tls.endpoint_wide);
   EXPECT_EQ(tls.transport_error, "tls");
-  EXPECT_EQ(tls.reason, "TLS: SSL certificate problem: self-signed certificate (a private CA? "
-                        "give the worker --ca-file)");
+  EXPECT_EQ(tls.reason, "TLS: SSL certificate problem: self-signed certificate (signed by a "
+                        "private CA? pass --ca-file)");
+  r = TransferReport{.code = CURLE_SSL_CACERT_BADFILE,
+                     .curl_error = "error setting certificate file: /etc/sieve/ca.pem"};
+  EXPECT_TRUE(ClassifyTransfer(r).endpoint_wide);
+  EXPECT_EQ(ClassifyTransfer(r).reason, "TLS: the CA certificates could not be loaded: error "
+                                        "setting certificate file: /etc/sieve/ca.pem");
   r = TransferReport{.code = CURLE_COULDNT_CONNECT};
   EXPECT_FALSE(ClassifyTransfer(r).endpoint_wide);
 }

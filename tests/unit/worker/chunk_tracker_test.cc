@@ -1,0 +1,112 @@
+// ChunkTracker's fail-fast rules: when a chunk stops sending its unsent rows, and why.
+#include "worker/chunk_tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+namespace sieve {
+namespace {
+
+using std::chrono::microseconds;
+
+std::shared_ptr<RowBatch> Batch(int rows) {
+  auto batch = std::make_shared<RowBatch>();
+  batch->job_id = "j1";
+  batch->header = {"website", "content"};
+  for (int i = 0; i < rows; ++i) batch->rows.push_back({"https://x.example", "text"});
+  return batch;
+}
+
+AttemptOutcome UntrustedCertificate() {
+  AttemptOutcome out;
+  out.kind = AttemptClass::kFatal;
+  out.endpoint_wide = true;
+  out.transport_error = "tls";
+  out.reason = "TLS: SSL certificate problem: self-signed certificate";
+  return out;
+}
+
+AttemptOutcome Success() {
+  AttemptOutcome out;
+  out.kind = AttemptClass::kSuccess;
+  out.http_status = 200;
+  return out;
+}
+
+class ChunkTrackerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_.endpoint = "https://model.example/classify";
+    options_.fail_fast_streak = 3;
+    auto tracker = ChunkTracker::Create(1, Batch(10), options_, 0);
+    ASSERT_TRUE(tracker.ok()) << tracker.status().ToString();
+    tracker_ = std::move(tracker).value();
+  }
+  // Sends the next row and records `outcome` for it (failing the row when it is not a success).
+  void Attempt(const AttemptOutcome& outcome) {
+    std::optional<Call> call = tracker_->NextCall();
+    ASSERT_TRUE(call.has_value());
+    tracker_->RecordAttempt(outcome, microseconds(100));
+    if (outcome.kind == AttemptClass::kSuccess) {
+      tracker_->Succeed(call->rows[0], "news");
+    } else {
+      tracker_->Fail(call->rows[0], outcome.reason);
+    }
+  }
+
+  EngineOptions options_;
+  std::unique_ptr<ChunkTracker> tracker_;
+};
+
+TEST_F(ChunkTrackerTest, EndpointWideFailuresInARowStopTheChunkWithTheReason) {
+  Attempt(UntrustedCertificate());
+  Attempt(UntrustedCertificate());
+  EXPECT_FALSE(tracker_->ShouldFailFast()) << "below the streak";
+  Attempt(UntrustedCertificate());
+  ASSERT_TRUE(tracker_->ShouldFailFast());
+  tracker_->FailUnsent();
+  ASSERT_TRUE(tracker_->done());
+  ChunkLabels result = tracker_->TakeResult(1);
+  EXPECT_TRUE(result.counters.endpoint_unusable) << "the worker hands such a chunk back";
+  EXPECT_FALSE(result.counters.retry_budget_exhausted);
+  EXPECT_EQ(result.counters.rows_not_sent, 7u);
+  ASSERT_EQ(result.errors.size(), 10u);
+  EXPECT_EQ(result.errors.back().reason,
+            "not sent: every request to the endpoint would fail: TLS: SSL certificate problem: "
+            "self-signed certificate");
+}
+
+TEST_F(ChunkTrackerTest, ASuccessResetsTheEndpointWideStreak) {
+  // One bad backend behind a load balancer: failures interleaved with successes.
+  for (int i = 0; i < 3; ++i) {
+    Attempt(UntrustedCertificate());
+    Attempt(UntrustedCertificate());
+    Attempt(Success());
+    EXPECT_FALSE(tracker_->ShouldFailFast()) << "round " << i;
+  }
+  Attempt(Success());
+  ASSERT_TRUE(tracker_->done());
+  ChunkLabels result = tracker_->TakeResult(1);
+  EXPECT_FALSE(result.counters.endpoint_unusable) << "some rows failed; the chunk is usable";
+  EXPECT_EQ(result.counters.rows_not_sent, 0u);
+  EXPECT_EQ(result.errors.size(), 6u);
+}
+
+TEST_F(ChunkTrackerTest, RowLevelFailuresNeverStopTheChunk) {
+  AttemptOutcome unprocessable;
+  unprocessable.kind = AttemptClass::kFatal;
+  unprocessable.http_status = 422;
+  unprocessable.reason = "HTTP 422";
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_FALSE(tracker_->ShouldFailFast());
+    Attempt(unprocessable);
+  }
+  ChunkLabels result = tracker_->TakeResult(1);
+  EXPECT_FALSE(result.counters.endpoint_unusable);
+  EXPECT_EQ(result.counters.rows_not_sent, 0u);
+}
+
+}  // namespace
+}  // namespace sieve
