@@ -213,7 +213,10 @@ void ClassifierServer::Impl::RegisterRoutes() {
         res.status = 500;
         res.set_content(FormatDetail("internal error"), kJson);
       });
-  server_.set_logger([this](const httplib::Request&, const httplib::Response& res) {
+  // Counted just before the response is written (httplib calls the post-routing handler for
+  // every response, errors included), not in the logger, which runs after the write: a client
+  // that reads /metrics right after its answer would otherwise race the count.
+  server_.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
     metrics_.CountResponse(res.status);
   });
 }
