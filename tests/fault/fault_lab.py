@@ -281,8 +281,8 @@ class ProgressMonitor:
                     status = json.loads(r.stdout)
                     status = status[0] if isinstance(status, list) else status
                     self.samples.append((time.monotonic(), status["done_rows"]))
-            except (subprocess.TimeoutExpired, ValueError, KeyError):
-                pass
+            except (subprocess.TimeoutExpired, OSError, ValueError, KeyError):
+                pass  # one lost sample; a dead sampler would leave every recovery unmeasured
             self.stop.wait(0.25)
 
     def done_rows(self):

@@ -184,18 +184,20 @@ class FaultTest(unittest.TestCase):
             want = expect(want)
         start = time.monotonic()
         got, measured = self.run_job(name, rows, faults, want=want, **kwargs)
-        differ = [i for i, (a, b) in enumerate(zip(split_records(got), split_records(want)))
-                  if a != b]
         same = got == want
+        got_records, want_records = (split_records(got), split_records(want)) if not same \
+            else ([], [])
+        differ = [i for i, (a, b) in enumerate(zip(got_records, want_records)) if a != b]
         report(name, rows=rows, injected=injected,
                checked=["output byte-identical to the fault-free run", *checked],
                identical=same, job_seconds=round(time.monotonic() - start, 1), **measured,
-               **({} if same else {"records_differing": len(differ)}))
+               **({} if same else {"records_differing": len(differ),
+                                   "records": [len(got_records), len(want_records)]}))
         if not same:
-            sample = [(i, split_records(got)[i][-80:], split_records(want)[i][-80:])
-                      for i in differ[:5]]
-            self.fail(f"{name}: output differs from the fault-free run in {len(differ)} "
-                      f"records, e.g. (record, got, want): {sample}")
+            sample = [(i, got_records[i][-80:], want_records[i][-80:]) for i in differ[:5]]
+            self.fail(f"{name}: output differs from the fault-free run: {len(got_records)} "
+                      f"records vs {len(want_records)}, {len(differ)} of the common ones differ, "
+                      f"e.g. (record, got, want): {sample}")
 
     @staticmethod
     def wait_fraction(cluster, job, rows, fraction):
