@@ -25,7 +25,8 @@ void AddCaFileFlag(CLI::App& app, std::string& ca_file) {
             Status valid = ValidateCaFile(path);
             if (!valid.ok()) return valid.message();
             std::error_code ec;
-            path = std::filesystem::absolute(path, ec).string();
+            std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+            if (!ec) path = absolute.string();  // else keep it as given (no working directory)
             return std::string();
           },
           "PEM", "ca-file"));

@@ -338,7 +338,8 @@ void WorkerNode::OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels la
     // be set up right. Hand the chunk back (a failed attempt, so a fleet-wide problem still
     // ends as error rows after --max-attempts) instead of committing error rows.
     const Key copy = key;  // `key` lives in held_, which Release erases from
-    const std::string reason = labels.errors.front().reason;
+    // FailUnsent failed the chunk's tail: its last error names the endpoint-wide failure.
+    const std::string reason = labels.errors.back().reason;
     const int64_t now = options_.clock->NowMs();
     handback_pause_ms_ = std::clamp<int64_t>(2 * handback_pause_ms_, kHandbackPauseFirstMs,
                                              kHandbackPauseMaxMs);
