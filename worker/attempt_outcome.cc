@@ -51,8 +51,8 @@ AttemptOutcome TlsTrust(std::string reason) {
   return out;
 }
 
-std::string CurlText(const TransferReport& r) {
-  return r.curl_error.empty() ? curl_easy_strerror(r.code) : std::string(r.curl_error);
+std::string ErrorText(const TransferReport& r, std::string_view fallback) {
+  return r.error_text.empty() ? std::string(fallback) : std::string(r.error_text);
 }
 
 }  // namespace
@@ -67,12 +67,12 @@ std::string FormatDuration(std::chrono::milliseconds d) {
 }
 
 AttemptOutcome ClassifyTransfer(const TransferReport& r) {
-  switch (r.code) {
-    case CURLE_OK:
+  switch (r.error) {
+    case TransferError::kNone:
       return FromStatus(r);
-    case CURLE_OPERATION_TIMEDOUT: {
-      // curl words a connect-phase timeout "Connection timed out after ...".
-      const bool connecting = r.curl_error.rfind("Connection timed out", 0) == 0;
+    case TransferError::kTimeout:
+    case TransferError::kConnectTimeout: {
+      const bool connecting = r.error == TransferError::kConnectTimeout;
       AttemptOutcome out = Transport(
           AttemptClass::kRetryable, connecting ? "connect_timeout" : "timeout",
           connecting ? "connect timeout after " + FormatDuration(r.connect_timeout)
@@ -80,34 +80,35 @@ AttemptOutcome ClassifyTransfer(const TransferReport& r) {
       out.congestion = true;
       return out;
     }
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-      return Transport(AttemptClass::kRetryable, "connect", "cannot connect: " + CurlText(r));
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-      return Transport(AttemptClass::kRetryable, "reset", "connection reset: " + CurlText(r));
-    case CURLE_GOT_NOTHING:
+    case TransferError::kConnect:
+      return Transport(AttemptClass::kRetryable, "connect",
+                       "cannot connect: " + ErrorText(r, "connection refused"));
+    case TransferError::kReset:
+      return Transport(AttemptClass::kRetryable, "reset",
+                       "connection reset: " + ErrorText(r, "connection broken"));
+    case TransferError::kEmptyReply:
       return Transport(AttemptClass::kRetryable, "empty_reply", "server closed the connection "
                                                                 "without answering");
-    case CURLE_PARTIAL_FILE:
-      return Transport(AttemptClass::kRetryable, "truncated", "truncated response: " + CurlText(r));
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-      return Transport(AttemptClass::kRetryable, "http2", "HTTP/2 error: " + CurlText(r));
-    case CURLE_PEER_FAILED_VERIFICATION:
-      return TlsTrust("TLS: " + CurlText(r) + " (signed by a private CA? pass --ca-file)");
-    case CURLE_SSL_CACERT_BADFILE:
-      return TlsTrust("TLS: the CA certificates could not be loaded: " + CurlText(r));
-    case CURLE_WRITE_ERROR:
-      if (r.response_too_large) {
-        return Transport(AttemptClass::kFatal, "too_large",
-                         "response larger than " + std::to_string(r.max_response_bytes) +
-                             " bytes");
-      }
-      [[fallthrough]];
-    default:
-      return Transport(AttemptClass::kFatal, "other", "request failed: " + CurlText(r));
+    case TransferError::kTruncated:
+      return Transport(AttemptClass::kRetryable, "truncated",
+                       "truncated response: " + ErrorText(r, "the connection closed early"));
+    case TransferError::kHttp2:
+      return Transport(AttemptClass::kRetryable, "http2",
+                       "HTTP/2 error: " + ErrorText(r, "stream error"));
+    case TransferError::kTlsUntrusted:
+      return TlsTrust("TLS: " + ErrorText(r, "certificate not trusted") +
+                      " (signed by a private CA? pass --ca-file)");
+    case TransferError::kTlsCaFile:
+      return TlsTrust("TLS: the CA certificates could not be loaded: " +
+                      ErrorText(r, "bad CA file"));
+    case TransferError::kTooLarge:
+      return Transport(AttemptClass::kFatal, "too_large",
+                       "response larger than " + std::to_string(r.max_response_bytes) + " bytes");
+    case TransferError::kOther:
+      break;
   }
+  return Transport(AttemptClass::kFatal, "other",
+                   "request failed: " + ErrorText(r, "unknown error"));
 }
 
 std::string FinalReason(const AttemptOutcome& last, int attempts) {

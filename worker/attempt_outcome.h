@@ -9,8 +9,6 @@
 // Thread-safety: pure functions over values.
 #pragma once
 
-#include <curl/curl.h>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -30,17 +28,33 @@ struct AttemptOutcome {
   std::chrono::milliseconds retry_after{0};  // what the server asked for, 0 when nothing
 };
 
-// What curl reported about one finished transfer.
+// How a transfer ended, whichever transport carried it (libcurl or the native HTTP/1.1 one).
+enum class TransferError {
+  kNone,            // a complete response arrived (any status)
+  kTimeout,         // the whole-request timeout passed
+  kConnectTimeout,  // the connect timeout passed before the connection was up
+  kConnect,         // cannot connect (refused, unreachable, name not resolved)
+  kReset,           // the connection broke while sending or receiving
+  kEmptyReply,      // the server closed the connection before any byte of an answer
+  kTruncated,       // the connection closed in the middle of the answer
+  kHttp2,           // HTTP/2 framing or stream error
+  kTlsUntrusted,    // the server's certificate is not trusted
+  kTlsCaFile,       // the CA certificates could not be loaded
+  kTooLarge,        // the answer exceeds max_response_bytes
+  kOther,           // anything else (malformed answer, out of memory, ...)
+};
+
+// What the transport reported about one finished transfer.
 struct TransferReport {
-  CURLcode code = CURLE_OK;
+  TransferError error = TransferError::kNone;
   long http_status = 0;
-  std::string_view curl_error{};        // the CURLOPT_ERRORBUFFER text, may be empty
-  bool response_too_large = false;    // the write callback refused more bytes
-  int64_t retry_after_seconds = 0;    // CURLINFO_RETRY_AFTER
+  std::string_view error_text{};      // the transport's words for the error, may be empty
+  int64_t retry_after_seconds = 0;    // the Retry-After header (seconds or HTTP date), or 0
   std::chrono::milliseconds timeout{0};  // the configured request timeout, for the reason text
   std::chrono::milliseconds connect_timeout{0};
-  std::string_view body{};            // for a snippet in the reason of a refused request
+  std::string_view body{};            // the answer; a snippet goes in a refusal's reason
   size_t max_response_bytes = 0;
+  std::chrono::microseconds duration{0};  // from the start to the end of the transfer
 };
 
 AttemptOutcome ClassifyTransfer(const TransferReport& report);

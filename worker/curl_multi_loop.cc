@@ -10,13 +10,9 @@
 // socket. Callbacks only record state: curl is never re-entered from them.
 #include "worker/curl_multi_loop.h"
 
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
+#include <string>
 
 namespace sieve {
 namespace {
@@ -24,20 +20,11 @@ constexpr int kMaxEventsPerWait = 8;
 }  // namespace
 
 Result<std::unique_ptr<CurlMultiLoop>> CurlMultiLoop::Create(long max_connections) {
-  std::unique_ptr<CurlMultiLoop> loop(new CurlMultiLoop());
+  Result<std::unique_ptr<EventPoller>> poller = EventPoller::Create();
+  if (!poller.ok()) return poller.status();
+  std::unique_ptr<CurlMultiLoop> loop(new CurlMultiLoop(std::move(poller).value()));
   loop->multi_ = curl_multi_init();
-  loop->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  loop->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (loop->multi_ == nullptr || loop->epoll_fd_ < 0 || loop->wake_fd_ < 0) {
-    return Status::Internal(std::string("cannot set up the HTTP event loop: ") +
-                            std::strerror(errno));
-  }
-  epoll_event wake{};
-  wake.events = EPOLLIN;
-  wake.data.fd = loop->wake_fd_;
-  if (epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, loop->wake_fd_, &wake) != 0) {
-    return Status::Internal(std::string("epoll_ctl: ") + std::strerror(errno));
-  }
+  if (loop->multi_ == nullptr) return Status::Internal("curl_multi_init failed");
   CURLM* m = loop->multi_;
   CURLMcode rc = curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   if (rc == CURLM_OK) rc = curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, max_connections);
@@ -53,9 +40,7 @@ Result<std::unique_ptr<CurlMultiLoop>> CurlMultiLoop::Create(long max_connection
 }
 
 CurlMultiLoop::~CurlMultiLoop() {
-  if (multi_ != nullptr) curl_multi_cleanup(multi_);  // may still call OnSocket: epoll stays
-  if (epoll_fd_ >= 0) close(epoll_fd_);
-  if (wake_fd_ >= 0) close(wake_fd_);
+  if (multi_ != nullptr) curl_multi_cleanup(multi_);  // may still call OnSocket: poller_ stays
 }
 
 Status CurlMultiLoop::Add(CURL* easy) {
@@ -88,12 +73,7 @@ void CurlMultiLoop::Watch(curl_socket_t fd, uint32_t events, bool known_to_curl)
   Watched& w = watched_[fd];
   w.wanted = true;
   if (known_to_curl && w.events == events) return;
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.fd = fd;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT) {
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-  }
+  if (!poller_->Modify(fd, events) && errno == ENOENT) poller_->Add(fd, events);
   w.events = events;
 }
 
@@ -127,17 +107,11 @@ void CurlMultiLoop::Wait(int wait_ms) {
   // A few events at a time: the engine refills finished slots between batches, so a large
   // batch would leave them idle while the rest of it is processed.
   epoll_event events[kMaxEventsPerWait];
-  const int n = epoll_wait(epoll_fd_, events, kMaxEventsPerWait, wait_ms);
+  const int n = poller_->Wait(events, kMaxEventsPerWait, wait_ms);
   for (int i = 0; i < n; ++i) {
     const int fd = events[i].data.fd;
-    if (fd == wake_fd_) {
-      uint64_t count;
-      while (read(wake_fd_, &count, sizeof(count)) > 0) {
-      }
-      continue;
-    }
     if (!watched_[fd].wanted) {  // an idle connection curl does not watch: stop reporting it
-      epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+      poller_->Remove(fd);
       watched_[fd].events = 0;
       continue;
     }
@@ -154,12 +128,6 @@ CURLMsg* CurlMultiLoop::NextDone() {
     if (msg->msg == CURLMSG_DONE) return msg;
   }
   return nullptr;
-}
-
-void CurlMultiLoop::Wakeup() {
-  wakeup_.store(true);
-  const uint64_t one = 1;
-  [[maybe_unused]] const ssize_t n = write(wake_fd_, &one, sizeof(one));
 }
 
 }  // namespace sieve

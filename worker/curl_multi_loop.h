@@ -10,12 +10,12 @@
 
 #include <curl/curl.h>
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <vector>
 
 #include "common/status.h"
+#include "worker/event_poller.h"
 
 namespace sieve {
 
@@ -44,12 +44,12 @@ class CurlMultiLoop {
   CURLMsg* NextDone();
 
   // Makes the current or next Wait return at once. Thread-safe.
-  void Wakeup();
+  void Wakeup() { poller_->Wakeup(); }
   // True (once) when Wakeup() was called since the last call.
-  bool TakeWakeup() { return wakeup_.exchange(false); }
+  bool TakeWakeup() { return poller_->TakeWakeup(); }
 
  private:
-  CurlMultiLoop() = default;
+  explicit CurlMultiLoop(std::unique_ptr<EventPoller> poller) : poller_(std::move(poller)) {}
   static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data);
   static int OnTimer(CURLM* multi, long timeout_ms, void* self);
   void SocketAction(curl_socket_t fd, int events);
@@ -64,10 +64,8 @@ class CurlMultiLoop {
   };
   std::vector<Watched> watched_;
 
+  std::unique_ptr<EventPoller> poller_;  // outlives multi_: its cleanup may call OnSocket
   CURLM* multi_ = nullptr;
-  int epoll_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd written by Wakeup()
-  std::atomic<bool> wakeup_{false};
   bool timer_set_ = false;
   std::chrono::steady_clock::time_point timer_due_;
 };

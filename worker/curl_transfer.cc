@@ -25,8 +25,30 @@ bool MayMultiplex(const EngineOptions& options) {
 
 }  // namespace
 
-Result<std::unique_ptr<Transfer>> Transfer::Create(const EngineOptions& options) {
-  std::unique_ptr<Transfer> transfer(new Transfer(options));
+TransferError TransferErrorFromCurl(CURLcode code, std::string_view error_text, bool too_large) {
+  switch (code) {
+    case CURLE_OK: return TransferError::kNone;
+    case CURLE_OPERATION_TIMEDOUT:
+      // curl words a connect-phase timeout "Connection timed out after ...".
+      return error_text.rfind("Connection timed out", 0) == 0 ? TransferError::kConnectTimeout
+                                                              : TransferError::kTimeout;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST: return TransferError::kConnect;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR: return TransferError::kReset;
+    case CURLE_GOT_NOTHING: return TransferError::kEmptyReply;
+    case CURLE_PARTIAL_FILE: return TransferError::kTruncated;
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM: return TransferError::kHttp2;
+    case CURLE_PEER_FAILED_VERIFICATION: return TransferError::kTlsUntrusted;
+    case CURLE_SSL_CACERT_BADFILE: return TransferError::kTlsCaFile;
+    case CURLE_WRITE_ERROR: return too_large ? TransferError::kTooLarge : TransferError::kOther;
+    default: return TransferError::kOther;
+  }
+}
+
+Result<std::unique_ptr<Transfer>> Transfer::Create(const EngineOptions& options, int slot) {
+  std::unique_ptr<Transfer> transfer(new Transfer(options, slot));
   transfer->easy_ = curl_easy_init();
   if (transfer->easy_ == nullptr) return Status::Internal("curl_easy_init failed");
   SIEVE_RETURN_IF_ERROR(transfer->Configure());
@@ -63,28 +85,28 @@ Status Transfer::Configure() {
   return Status::Ok();
 }
 
-Status Transfer::Load(Call call, const std::vector<std::string>& base_headers, uint64_t epoch) {
-  call_ = std::move(call);
+Status Transfer::Load(std::string_view body, std::string_view idempotency_key,
+                      const std::vector<std::string>& base_headers) {
   response_.clear();
   too_large_ = false;
+  code_ = CURLE_OK;
   error_[0] = '\0';
-  epoch_ = epoch;
   curl_slist_free_all(headers_);
   headers_ = nullptr;
   for (const std::string& header : base_headers) {
     headers_ = curl_slist_append(headers_, header.c_str());
     if (headers_ == nullptr) return Status::Internal("curl_slist_append: out of memory");
   }
-  const std::string key = "Idempotency-Key: " + call_.idempotency_key;
+  const std::string key = std::string("Idempotency-Key: ").append(idempotency_key);
   curl_slist* with_key = curl_slist_append(headers_, key.c_str());
   if (with_key == nullptr) return Status::Internal("curl_slist_append: out of memory");
   headers_ = with_key;
   CURLcode rc = curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
   if (rc == CURLE_OK) {
     rc = curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE,
-                          static_cast<curl_off_t>(call_.body.size()));
+                          static_cast<curl_off_t>(body.size()));
   }
-  if (rc == CURLE_OK) rc = curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, call_.body.data());
+  if (rc == CURLE_OK) rc = curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, body.data());
   if (rc != CURLE_OK) {
     return Status::Internal(std::string("curl_easy_setopt: ") + curl_easy_strerror(rc));
   }
@@ -102,27 +124,25 @@ size_t Transfer::OnWrite(char* data, size_t size, size_t count, void* self) {
   return bytes;
 }
 
-TransferReport Transfer::Report(CURLcode code) const {
+TransferReport Transfer::Report() const {
   TransferReport report;
-  report.code = code;
+  const std::string_view text = error_[0] != '\0' ? std::string_view(error_)
+                                                   : std::string_view(curl_easy_strerror(code_));
+  report.error = TransferErrorFromCurl(code_, text, too_large_);
+  report.error_text = text;
   curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &report.http_status);
   curl_off_t retry_after = 0;
   if (curl_easy_getinfo(easy_, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK) {
     report.retry_after_seconds = retry_after;
   }
-  report.curl_error = error_;
-  report.response_too_large = too_large_;
   report.timeout = options_.timeout;
   report.connect_timeout = options_.connect_timeout;
   report.body = response_;
   report.max_response_bytes = options_.max_response_bytes;
-  return report;
-}
-
-std::chrono::microseconds Transfer::Duration() const {
   curl_off_t total = 0;
   curl_easy_getinfo(easy_, CURLINFO_TOTAL_TIME_T, &total);
-  return std::chrono::microseconds(total);
+  report.duration = std::chrono::microseconds(total);
+  return report;
 }
 
 }  // namespace sieve

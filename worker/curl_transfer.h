@@ -1,6 +1,6 @@
 // Transfer: one reusable libcurl easy handle and the buffers of the request it carries.
 //
-// The engine keeps a pool of Transfers. The options that never change (URL, timeouts, HTTP
+// CurlTransport keeps one Transfer per engine slot. The options that never change (URL, timeouts, HTTP
 // version, NOSIGNAL, callbacks) are set once when the handle is made; Start sets only the body
 // and the header list, so connections and handle state are reused across requests.
 //
@@ -13,49 +13,55 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
 #include "worker/attempt_outcome.h"
-#include "worker/chunk_tracker.h"
 #include "worker/engine_options.h"
 
 namespace sieve {
 
+// How a transfer that libcurl ended with `code` (and `error_text`, its error buffer) ended;
+// `too_large` when the write callback refused the answer for its size.
+TransferError TransferErrorFromCurl(CURLcode code, std::string_view error_text, bool too_large);
+
 class Transfer {
  public:
-  // Fails with Internal when libcurl cannot make a handle or refuses an option.
-  static Result<std::unique_ptr<Transfer>> Create(const EngineOptions& options);
+  // A handle for the engine's slot `slot`. Fails with Internal when libcurl cannot make a
+  // handle or refuses an option.
+  static Result<std::unique_ptr<Transfer>> Create(const EngineOptions& options, int slot);
   ~Transfer();
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
 
-  // Loads `call` and the request headers (`base_headers` plus the call's Idempotency-Key).
-  // The handle is then ready for curl_multi_add_handle.
-  Status Load(Call call, const std::vector<std::string>& base_headers, uint64_t epoch);
+  // Loads a POST of `body` (borrowed until the transfer ends) with the request headers
+  // (`base_headers` plus an Idempotency-Key header of `idempotency_key`). The handle is then ready for
+  // curl_multi_add_handle.
+  Status Load(std::string_view body, std::string_view idempotency_key,
+              const std::vector<std::string>& base_headers);
+  // Records curl's result once the transfer is done.
+  void Finish(CURLcode code) { code_ = code; }
 
-  // What curl says about the finished transfer with result `code`.
-  TransferReport Report(CURLcode code) const;
-  std::chrono::microseconds Duration() const;
+  // What curl says about the finished transfer.
+  TransferReport Report() const;
 
   CURL* easy() const { return easy_; }
-  Call& call() { return call_; }
-  const std::string& response() const { return response_; }
-  uint64_t epoch() const { return epoch_; }
+  int slot() const { return slot_; }
   bool active = false;  // added to the multi handle
 
  private:
-  explicit Transfer(const EngineOptions& options) : options_(options) {}
+  Transfer(const EngineOptions& options, int slot) : options_(options), slot_(slot) {}
   Status Configure();
   static size_t OnWrite(char* data, size_t size, size_t count, void* self);
 
   const EngineOptions& options_;
+  const int slot_;
   CURL* easy_ = nullptr;
   curl_slist* headers_ = nullptr;
-  Call call_;
   std::string response_;
   bool too_large_ = false;
-  uint64_t epoch_ = 0;
+  CURLcode code_ = CURLE_OK;
   char error_[CURL_ERROR_SIZE] = {};
 };
 

@@ -68,6 +68,13 @@ void AddEngineFlags(CLI::App& app, EngineOptions& o) {
           std::map<std::string, HttpVersion>{{"1.1", HttpVersion::kHttp1},
                                              {"2", HttpVersion::kDefault},
                                              {"h2c", HttpVersion::kHttp2PriorKnowledge}}));
+  app.add_option("--http-client", o.http_client,
+                 "auto (native HTTP/1.1 for http:// without a proxy, libcurl otherwise), curl, "
+                 "or native")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, HttpClient>{{"auto", HttpClient::kAuto},
+                                            {"curl", HttpClient::kCurl},
+                                            {"native", HttpClient::kNative}}));
   AddCaFileFlag(app, o.ca_file);
   app.add_option("--seed", o.seed, "seed of the retry jitter (0: random)");
 }

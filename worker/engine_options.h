@@ -22,6 +22,12 @@ enum class HttpVersion {
   kHttp2PriorKnowledge,  // HTTP/2 without upgrade, also for http:// (h2c)
 };
 
+enum class HttpClient {
+  kAuto,    // native for http:// without a proxy or h2c, libcurl otherwise
+  kCurl,    // libcurl's multi interface for every endpoint
+  kNative,  // the native HTTP/1.1 client (worker/http1_transport.h); http:// only
+};
+
 struct EngineOptions {
   std::string endpoint;                // http:// or https:// URL that takes a POST per row
   int concurrency = 64;                // requests in flight at most
@@ -42,6 +48,7 @@ struct EngineOptions {
                                        // the chunk's unsent rows from being sent
   size_t max_response_bytes = 1 << 20;
   HttpVersion http_version = HttpVersion::kDefault;
+  HttpClient http_client = HttpClient::kAuto;
   // PEM file of the CAs that sign an https:// endpoint's certificate (a private CA); empty:
   // the system's CA store.
   std::string ca_file;

@@ -1,29 +1,27 @@
 // DESIGN: the engine's event loop.
 //
-// One thread, one curl multi handle. Each Poll iteration:
+// One thread, one transport (http_transport.h). Each Poll iteration:
 //   1. StartCalls: while fewer than limiter_.limit() requests are in flight, take the next call
-//      (a retry whose backoff has expired first, else fresh rows of the oldest chunk) and add
-//      a pooled easy handle for it to the multi handle.
-//   2. Run curl's due timers (CurlMultiLoop), then DrainCompletions: classify each finished
+//      (a retry whose backoff has expired first, else fresh rows of the oldest chunk) and start
+//      it on a free slot of the transport.
+//   2. Run the transport's due timers, then DrainCompletions: classify each finished
 //      transfer, resolve its rows (label, error) or queue it in retries_ at now + backoff, and
 //      move chunks whose rows are all resolved to finished_.
 //   3. Return if a chunk finished, the deadline passed or Wakeup() was called; loop at once if
 //      a transfer finished (its slot can take the next call); otherwise wait in epoll
-//      (CurlMultiLoop::Wait) for socket activity, curl's next timer, the next retry's due time
-//      or the deadline, whichever comes first.
-// Invariants: in_flight_ == number of active transfers <= max(limit) at start time; every call
-// is in exactly one place (a transfer, retries_, or resolved); a chunk's tracker lives until
+//      (HttpTransport::Wait) for socket activity, the transport's next timer, the next retry's
+//      due time or the deadline, whichever comes first.
+// Invariants: in_flight_ == number of active slots <= max(limit) at start time; every call
+// is in exactly one place (an active slot, retries_, or resolved); a chunk's tracker lives until
 // all its rows are resolved, so completions always find their chunk unless it was cancelled
 // (then they are dropped).
 #include "worker/http_engine.h"
 
 #include <algorithm>
-#include <mutex>
 #include <random>
 
 #include "worker/attempt_outcome.h"
 #include "worker/chunk_tracker.h"
-#include "worker/curl_transfer.h"
 
 namespace sieve {
 namespace {
@@ -49,42 +47,39 @@ Result<std::unique_ptr<HttpEngine>> HttpEngine::Create(EngineOptions options,
   SIEVE_RETURN_IF_ERROR(ValidateEngineOptions(options));
   Result<LabelReader> reader = LabelReader::Create(options.label_field);
   if (!reader.ok()) return reader.status();
-  static std::once_flag curl_global;
-  std::call_once(curl_global, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  Result<std::unique_ptr<CurlMultiLoop>> loop = CurlMultiLoop::Create(options.concurrency);
-  if (!loop.ok()) return loop.status();
-  std::unique_ptr<HttpEngine> engine(new HttpEngine(
-      std::move(options), std::move(reader).value(), clock, std::move(loop).value()));
-  engine->InitHeaders();
+  std::unique_ptr<HttpEngine> engine(
+      new HttpEngine(std::move(options), std::move(reader).value(), clock));
+  // The transport borrows engine->options_, which lives as long as the engine.
+  Result<std::unique_ptr<HttpTransport>> transport =
+      CreateTransport(engine->options_, engine->BaseHeaders());
+  if (!transport.ok()) return transport.status();
+  engine->transport_ = std::move(transport).value();
   return engine;
 }
 
-HttpEngine::HttpEngine(EngineOptions options, LabelReader reader, const Clock& clock,
-                       std::unique_ptr<CurlMultiLoop> loop)
+HttpEngine::HttpEngine(EngineOptions options, LabelReader reader, const Clock& clock)
     : options_(std::move(options)),
       reader_(std::move(reader)),
       clock_(clock),
-      loop_(std::move(loop)),
       limiter_(options_.concurrency, options_.adaptive, options_.min_concurrency),
       backoff_(options_.backoff, SeedOrRandom(options_.seed)) {}
 
-void HttpEngine::InitHeaders() {
+std::vector<std::string> HttpEngine::BaseHeaders() const {
+  std::vector<std::string> headers;
   if (!HasHeader(options_.headers, "Content-Type")) {
-    base_headers_.push_back("Content-Type: application/json");
+    headers.push_back("Content-Type: application/json");
   }
-  if (!HasHeader(options_.headers, "Accept")) base_headers_.push_back("Accept: application/json");
-  base_headers_.push_back("Expect:");  // no "Expect: 100-continue" round trip for large bodies
-  base_headers_.insert(base_headers_.end(), options_.headers.begin(), options_.headers.end());
+  if (!HasHeader(options_.headers, "Accept")) headers.push_back("Accept: application/json");
+  headers.push_back("Expect:");  // no "Expect: 100-continue" round trip for large bodies
+  headers.insert(headers.end(), options_.headers.begin(), options_.headers.end());
+  return headers;
 }
 
 HttpEngine::~HttpEngine() {
-  for (const auto& transfer : transfers_) {
-    if (!transfer->active) continue;
-    loop_->Remove(transfer->easy());
-    if (options_.shared_budget != nullptr) options_.shared_budget->Release();
+  for (Slot& slot : slots_) {
+    if (slot.active && options_.shared_budget != nullptr) options_.shared_budget->Release();
   }
-  transfers_.clear();
-  loop_.reset();
+  transport_.reset();  // aborts whatever is still in flight
 }
 
 Result<HttpEngine::ChunkId> HttpEngine::Submit(std::shared_ptr<const RowBatch> batch) {
@@ -100,35 +95,35 @@ Result<HttpEngine::ChunkId> HttpEngine::Submit(std::shared_ptr<const RowBatch> b
 
 Status HttpEngine::Cancel(ChunkId id) {
   if (chunks_.erase(id) == 0) return Status::NotFound("no pending chunk " + std::to_string(id));
-  for (const auto& transfer : transfers_) {
-    if (transfer->active && transfer->call().chunk == id) {
-      loop_->Remove(transfer->easy());
-      ReleaseTransfer(transfer.get());
+  for (size_t slot = 0; slot < slots_.size(); ++slot) {
+    if (slots_[slot].active && slots_[slot].call.chunk == id) {
+      transport_->Abort(static_cast<int>(slot));
+      ReleaseSlot(static_cast<int>(slot));
     }
   }
   std::erase_if(retries_, [id](const auto& entry) { return entry.second.chunk == id; });
   return Status::Ok();
 }
 
-void HttpEngine::Wakeup() { loop_->Wakeup(); }
+void HttpEngine::Wakeup() { transport_->Wakeup(); }
 
 std::vector<HttpEngine::FinishedChunk> HttpEngine::Poll(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     StartCalls();
-    loop_->RunDueTimers();
+    transport_->RunDueTimers();
     const int completed = DrainCompletions();
-    if (!finished_.empty() || loop_->TakeWakeup()) break;
+    if (!finished_.empty() || transport_->TakeWakeup()) break;
     if (completed > 0) continue;  // start the next calls at once, before any waiting
     const int wait_ms = WaitMillis(deadline);
     if (wait_ms < 0) break;
-    loop_->Wait(wait_ms);
+    transport_->Wait(wait_ms);
   }
   return std::exchange(finished_, {});
 }
 
-// Milliseconds to wait for activity: until the deadline, the next retry's due time or curl's
-// next timer, whichever is first; -1 when the deadline has passed.
+// Milliseconds to wait for activity: until the deadline, the next retry's due time or the
+// transport's next timer, whichever is first; -1 when the deadline has passed.
 int HttpEngine::WaitMillis(std::chrono::steady_clock::time_point deadline) const {
   using std::chrono::ceil;
   using std::chrono::milliseconds;
@@ -139,8 +134,8 @@ int HttpEngine::WaitMillis(std::chrono::steady_clock::time_point deadline) const
     const milliseconds due(retries_.begin()->first - clock_.NowMs());
     wait = std::clamp(due, milliseconds(0), wait);
   }
-  const int curl_timer = loop_->TimerMillis();
-  if (curl_timer >= 0) wait = std::min(wait, milliseconds(curl_timer));
+  const int transport_timer = transport_->TimerMillis();
+  if (transport_timer >= 0) wait = std::min(wait, milliseconds(transport_timer));
   return static_cast<int>(wait.count());
 }
 
@@ -192,89 +187,80 @@ bool HttpEngine::NextCall(Call* call) {
 }
 
 void HttpEngine::StartCall(Call call) {
-  Transfer* transfer = AcquireTransfer();
-  Status loaded = transfer == nullptr
-                      ? Status::Internal("cannot make a curl handle")
-                      : transfer->Load(std::move(call), base_headers_, limiter_.epoch());
-  if (loaded.ok()) loaded = loop_->Add(transfer->easy());
-  if (loaded.ok()) {
-    transfer->active = true;
-    ++in_flight_;
-    if (options_.shared_budget != nullptr) options_.shared_budget->Acquire();
-    return;
-  }
-  // Only when libcurl is out of memory: the rows fail rather than vanish.
-  const Call& failed = transfer != nullptr ? transfer->call() : call;
-  const std::string reason = "not sent: " + loaded.message();
-  auto chunk = chunks_.find(failed.chunk);
+  const int slot = AcquireSlot();
+  Slot& started = slots_[slot];
+  started.call = std::move(call);
+  started.epoch = limiter_.epoch();
+  started.active = true;
+  ++in_flight_;
+  if (options_.shared_budget != nullptr) options_.shared_budget->Acquire();
+  const Status sent =
+      transport_->Start(slot, started.call.body, started.call.idempotency_key);
+  if (sent.ok()) return;
+  // Only when out of memory or descriptors: the rows fail rather than vanish.
+  auto chunk = chunks_.find(started.call.chunk);
   if (chunk != chunks_.end()) {
-    FailCall(failed, reason, *chunk->second);
-    FinishIfDone(failed.chunk);
+    FailCall(started.call, "not sent: " + sent.message(), *chunk->second);
+    FinishIfDone(started.call.chunk);
   }
-  if (transfer != nullptr) idle_.push_back(transfer);
+  ReleaseSlot(slot);
 }
 
-Transfer* HttpEngine::AcquireTransfer() {
-  if (!idle_.empty()) {
-    Transfer* transfer = idle_.back();
-    idle_.pop_back();
-    return transfer;
+int HttpEngine::AcquireSlot() {
+  if (free_slots_.empty()) {
+    slots_.emplace_back();
+    return static_cast<int>(slots_.size() - 1);
   }
-  Result<std::unique_ptr<Transfer>> made = Transfer::Create(options_);
-  if (!made.ok()) return nullptr;
-  transfers_.push_back(std::move(made).value());
-  return transfers_.back().get();
+  const int slot = free_slots_.back();
+  free_slots_.pop_back();
+  return slot;
 }
 
-void HttpEngine::ReleaseTransfer(Transfer* transfer) {
-  transfer->active = false;
+void HttpEngine::ReleaseSlot(int slot) {
+  slots_[slot].active = false;
   --in_flight_;
   if (options_.shared_budget != nullptr) options_.shared_budget->Release();
-  idle_.push_back(transfer);
+  free_slots_.push_back(slot);
 }
 
 int HttpEngine::DrainCompletions() {
   int completed = 0;
-  while (CURLMsg* msg = loop_->NextDone()) {
-    void* user = nullptr;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &user);
-    const CURLcode code = msg->data.result;  // msg is invalid after the handle is removed
-    loop_->Remove(msg->easy_handle);
-    Complete(static_cast<Transfer*>(user), code);
+  for (int slot = transport_->NextDone(); slot >= 0; slot = transport_->NextDone()) {
+    Complete(slot);
     ++completed;
   }
   return completed;
 }
 
-void HttpEngine::Complete(Transfer* transfer, CURLcode code) {
-  const AttemptOutcome outcome = ClassifyTransfer(transfer->Report(code));
-  Call& call = transfer->call();
+void HttpEngine::Complete(int slot) {
+  const TransferReport report = transport_->Report(slot);
+  const AttemptOutcome outcome = ClassifyTransfer(report);
+  Call& call = slots_[slot].call;
   ++call.attempts;
   auto chunk = chunks_.find(call.chunk);
   if (chunk != chunks_.end()) {
-    chunk->second->RecordAttempt(outcome, transfer->Duration());
-    if (outcome.congestion) limiter_.OnCongestion(transfer->epoch());
-    ResolveCall(*transfer, outcome, *chunk->second);
+    chunk->second->RecordAttempt(outcome, report.duration);
+    if (outcome.congestion) limiter_.OnCongestion(slots_[slot].epoch);
+    ResolveCall(call, report.body, outcome, *chunk->second);
     FinishIfDone(chunk->first);
   }
-  ReleaseTransfer(transfer);
+  ReleaseSlot(slot);
 }
 
 // Labels, retries or fails the rows of a finished attempt.
-void HttpEngine::ResolveCall(Transfer& transfer, const AttemptOutcome& outcome,
-                             ChunkTracker& chunk) {
-  Call& call = transfer.call();
+void HttpEngine::ResolveCall(Call& call, std::string_view response,
+                             const AttemptOutcome& outcome, ChunkTracker& chunk) {
   if (outcome.kind == AttemptClass::kRetryable) return Retry(std::move(call), outcome, chunk);
   if (outcome.kind == AttemptClass::kFatal) {
     return FailCall(call, FinalReason(outcome, call.attempts), chunk);
   }
   limiter_.OnSuccess();
   if (options_.batch_size <= 1) {
-    Result<std::string> label = reader_.ReadOne(transfer.response());
+    Result<std::string> label = reader_.ReadOne(response);
     if (label.ok()) return chunk.Succeed(call.rows.front(), std::move(label).value());
     return FailCall(call, label.status().message(), chunk);
   }
-  auto labels = reader_.ReadBatch(transfer.response(), call.rows.size());
+  auto labels = reader_.ReadBatch(response, call.rows.size());
   if (!labels.ok()) return FailCall(call, labels.status().message(), chunk);
   for (size_t i = 0; i < call.rows.size(); ++i) {
     Result<std::string>& label = (*labels)[i];

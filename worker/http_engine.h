@@ -1,8 +1,9 @@
-// HttpEngine: turns the rows of chunks into HTTP requests on one libcurl multi handle and comes
-// back with a label or a precise error for every row.
+// HttpEngine: turns the rows of chunks into HTTP requests on one event loop and comes back with
+// a label or a precise error for every row.
 //
-// Model: Submit() queues chunks; Poll() drives the transfers (libcurl multi, socket-action
-// interface on epoll: see curl_multi_loop.h) for a bounded time and returns
+// Model: Submit() queues chunks; Poll() drives the transfers (an HttpTransport on epoll:
+// libcurl's multi interface, or the native HTTP/1.1 client for plain http://; see
+// http_transport.h) for a bounded time and returns
 // the chunks that finished. All submitted chunks share one concurrency limit (fixed, or AIMD
 // when options.adaptive); rows of earlier chunks are sent first, so chunks finish in about the
 // order they came. A worker's event loop calls Poll() with a timeout of ~100 ms and does its
@@ -19,30 +20,28 @@
 // Wakeup() may be called from any thread.
 #pragma once
 
-#include <curl/curl.h>
-
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
 #include "worker/cancel_token.h"
 #include "common/clock.h"
+#include "worker/chunk_tracker.h"
 #include "worker/concurrency_limiter.h"
-#include "worker/curl_multi_loop.h"
 #include "worker/engine_options.h"
+#include "worker/http_transport.h"
 #include "worker/label_reader.h"
 #include "worker/retry_policy.h"
 #include "worker/row_batch.h"
 
 namespace sieve {
 
-class ChunkTracker;
-class Transfer;
-struct Call;
 struct AttemptOutcome;
 
 class HttpEngine {
@@ -53,8 +52,8 @@ class HttpEngine {
     ChunkLabels labels;
   };
 
-  // Fails with InvalidArgument on unusable options (see ValidateEngineOptions, --label-field),
-  // Internal when libcurl cannot be set up. `clock` times retries and chunk durations; it must
+  // Fails with InvalidArgument on unusable options (see ValidateEngineOptions, --label-field,
+  // CreateTransport), Internal when the transport cannot be set up. `clock` times retries and chunk durations; it must
   // outlive the engine.
   static Result<std::unique_ptr<HttpEngine>> Create(
       EngineOptions options, const Clock& clock = SystemClock::Get());
@@ -90,35 +89,41 @@ class HttpEngine {
   int concurrency_limit() const { return limiter_.limit(); }
 
  private:
-  HttpEngine(EngineOptions options, LabelReader reader, const Clock& clock,
-             std::unique_ptr<CurlMultiLoop> loop);
-  void InitHeaders();
+  // One request in flight; the index in slots_ is the transport's slot.
+  struct Slot {
+    Call call;
+    uint64_t epoch = 0;  // the limiter's epoch when it started
+    bool active = false;
+  };
+
+  HttpEngine(EngineOptions options, LabelReader reader, const Clock& clock);
+  std::vector<std::string> BaseHeaders() const;
 
   void StartCalls();
   bool BudgetAvailable() const;  // the worker-wide budget allows one more request
   bool NextCall(Call* call);
   void StartCall(Call call);
   int DrainCompletions();  // returns the number of transfers finished
-  void Complete(Transfer* transfer, CURLcode code);
-  void ResolveCall(Transfer& transfer, const AttemptOutcome& outcome, ChunkTracker& chunk);
+  void Complete(int slot);
+  void ResolveCall(Call& call, std::string_view response, const AttemptOutcome& outcome,
+                   ChunkTracker& chunk);
   void Retry(Call call, const AttemptOutcome& outcome, ChunkTracker& chunk);
   void FailCall(const Call& call, const std::string& reason, ChunkTracker& chunk);
   void FinishIfDone(ChunkId id);
-  Transfer* AcquireTransfer();
-  void ReleaseTransfer(Transfer* transfer);
+  int AcquireSlot();
+  void ReleaseSlot(int slot);
   int WaitMillis(std::chrono::steady_clock::time_point deadline) const;
 
   const EngineOptions options_;
   const LabelReader reader_;
   const Clock& clock_;
-  std::unique_ptr<CurlMultiLoop> loop_;
-  std::vector<std::string> base_headers_;
+  std::unique_ptr<HttpTransport> transport_;
   ConcurrencyLimiter limiter_;
   Backoff backoff_;
   std::map<ChunkId, std::unique_ptr<ChunkTracker>> chunks_;  // by id = submission order
   std::multimap<int64_t, Call> retries_;                      // by due time (ms)
-  std::vector<std::unique_ptr<Transfer>> transfers_;          // every handle made so far
-  std::vector<Transfer*> idle_;                               // handles not in flight
+  std::deque<Slot> slots_;  // every slot used so far; a deque: the transport borrows call bytes
+  std::vector<int> free_slots_;                               // slots not in flight
   std::vector<FinishedChunk> finished_;
   ChunkId next_id_ = 1;
   int in_flight_ = 0;

@@ -1,4 +1,5 @@
-// The engine through real HTTP on loopback against TestHttpServer: labels, request shape,
+// The engine through real HTTP on loopback against TestHttpServer, on both transports: labels,
+// request shape,
 // concurrency, retries, faults (resets, stalls, truncation), malformed answers, batch mode,
 // the retry budget, several chunks at once, cancellation and wake-ups.
 #include "worker/http_engine.h"
@@ -31,10 +32,26 @@ ChunkLabels Label(const EngineOptions& options, const RowBatch& batch) {
   return std::move(labels).value();
 }
 
-TEST(HttpEngineTest, LabelsEveryRowInOrder) {
+// Every test runs on both transports: libcurl's multi interface and the native HTTP/1.1 client.
+class HttpEngineTest : public ::testing::TestWithParam<HttpClient> {
+ protected:
+  EngineOptions Options(const std::string& endpoint) const {
+    EngineOptions options = TestOptions(endpoint);
+    options.http_client = GetParam();
+    return options;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Transports, HttpEngineTest,
+                         ::testing::Values(HttpClient::kCurl, HttpClient::kNative),
+                         [](const ::testing::TestParamInfo<HttpClient>& info) {
+                           return info.param == HttpClient::kCurl ? "curl" : "native";
+                         });
+
+TEST_P(HttpEngineTest, LabelsEveryRowInOrder) {
   TestHttpServer server([](const TestRequest& r, uint64_t) { return EchoLabel(r); });
   const RowBatch batch = MakeBatch(300);
-  const ChunkLabels result = Label(TestOptions(server.url()), batch);
+  const ChunkLabels result = Label(Options(server.url()), batch);
   for (size_t i = 0; i < batch.rows.size(); ++i) {
     EXPECT_EQ(result.labels[i], "L-site-" + std::to_string(i));
   }
@@ -45,9 +62,9 @@ TEST(HttpEngineTest, LabelsEveryRowInOrder) {
   EXPECT_LE(server.connections(), 8u) << "keep-alive connections are reused";
 }
 
-TEST(HttpEngineTest, SendsTheExpectedRequest) {
+TEST_P(HttpEngineTest, SendsTheExpectedRequest) {
   TestHttpServer server([](const TestRequest& r, uint64_t) { return EchoLabel(r); });
-  EngineOptions options = TestOptions(server.url());
+  EngineOptions options = Options(server.url());
   options.headers = {"Authorization: Bearer secret-token"};
   Label(options, MakeBatch(3, "job-1", 12));
   std::vector<TestRequest> received = server.received();
@@ -67,19 +84,19 @@ TEST(HttpEngineTest, SendsTheExpectedRequest) {
   EXPECT_EQ(keys, (std::set<std::string>{"job-1/12/0", "job-1/12/1", "job-1/12/2"}));
 }
 
-TEST(HttpEngineTest, FieldsRestrictTheBody) {
+TEST_P(HttpEngineTest, FieldsRestrictTheBody) {
   TestHttpServer server([](const TestRequest& r, uint64_t) {
     TestResponse response;
     response.body = nlohmann::json{{"label", r.body}}.dump();
     return response;
   });
-  EngineOptions options = TestOptions(server.url());
+  EngineOptions options = Options(server.url());
   options.fields = {"content"};
   const ChunkLabels result = Label(options, MakeBatch(1));
   EXPECT_EQ(result.labels[0], R"({"content":"text 0"})");
 }
 
-TEST(HttpEngineTest, EscapesAnyUtf8AndRefusesInvalidUtf8PerRow) {
+TEST_P(HttpEngineTest, EscapesAnyUtf8AndRefusesInvalidUtf8PerRow) {
   TestHttpServer server([](const TestRequest& r, uint64_t) {
     TestResponse response;
     response.body =
@@ -90,7 +107,7 @@ TEST(HttpEngineTest, EscapesAnyUtf8AndRefusesInvalidUtf8PerRow) {
   const std::string tricky = "quote \" backslash \\ nl \n cr \r tab \t ctl \x01\x1f é 中 😀";
   batch.rows[0][1] = tricky;
   batch.rows[1][1] = "bad \xff byte";
-  const ChunkLabels result = Label(TestOptions(server.url()), batch);
+  const ChunkLabels result = Label(Options(server.url()), batch);
   EXPECT_EQ(result.labels[0], tricky);
   EXPECT_EQ(result.labels[1], "error");
   EXPECT_EQ(result.labels[2], "text 2");
@@ -101,13 +118,13 @@ TEST(HttpEngineTest, EscapesAnyUtf8AndRefusesInvalidUtf8PerRow) {
   EXPECT_EQ(server.requests(), 2u);
 }
 
-TEST(HttpEngineTest, NeverExceedsTheConcurrencyLimit) {
+TEST_P(HttpEngineTest, NeverExceedsTheConcurrencyLimit) {
   TestHttpServer server([](const TestRequest& r, uint64_t) {
     TestResponse response = EchoLabel(r);
     response.delay = milliseconds(20);
     return response;
   });
-  EngineOptions options = TestOptions(server.url());
+  EngineOptions options = Options(server.url());
   options.concurrency = 4;
   const ChunkLabels result = Label(options, MakeBatch(40));
   EXPECT_EQ(result.counters.rows_ok, 40u);
@@ -115,7 +132,7 @@ TEST(HttpEngineTest, NeverExceedsTheConcurrencyLimit) {
   EXPECT_GE(server.max_concurrent(), 2) << "requests overlap";
 }
 
-TEST(HttpEngineTest, RetriesServerErrorsUntilSuccess) {
+TEST_P(HttpEngineTest, RetriesServerErrorsUntilSuccess) {
   std::mutex mu;
   std::map<std::string, int> attempts;
   TestHttpServer server([&](const TestRequest& r, uint64_t) {
@@ -123,7 +140,7 @@ TEST(HttpEngineTest, RetriesServerErrorsUntilSuccess) {
     if (++attempts[r.headers.at("idempotency-key")] <= 2) return TestResponse{.status = 500};
     return EchoLabel(r);
   });
-  EngineOptions options = TestOptions(server.url());
+  EngineOptions options = Options(server.url());
   options.retry_budget_min = 1000;
   const ChunkLabels result = Label(options, MakeBatch(20));
   EXPECT_TRUE(result.errors.empty());
@@ -133,20 +150,20 @@ TEST(HttpEngineTest, RetriesServerErrorsUntilSuccess) {
   EXPECT_EQ(result.labels[19], "L-site-19");
 }
 
-TEST(HttpEngineTest, GivesUpAfterTheRetriesWithTheReason) {
+TEST_P(HttpEngineTest, GivesUpAfterTheRetriesWithTheReason) {
   TestHttpServer server([](const TestRequest&, uint64_t) { return TestResponse{.status = 500}; });
-  const ChunkLabels result = Label(TestOptions(server.url()), MakeBatch(3));
+  const ChunkLabels result = Label(Options(server.url()), MakeBatch(3));
   ASSERT_EQ(result.errors.size(), 3u);
   for (const RowError& e : result.errors) EXPECT_EQ(e.reason, "HTTP 500 after 4 attempts");
   EXPECT_EQ(server.requests(), 12u);
   EXPECT_EQ(result.labels, (std::vector<std::string>(3, "error")));
 }
 
-TEST(HttpEngineTest, DoesNotRetryClientErrors) {
+TEST_P(HttpEngineTest, DoesNotRetryClientErrors) {
   TestHttpServer server([](const TestRequest&, uint64_t) {
     return TestResponse{.status = 422, .body = "{\"detail\":\"bad\nrow\"}"};
   });
-  EngineOptions options = TestOptions(server.url());
+  EngineOptions options = Options(server.url());
   options.error_label = "ERR";
   const ChunkLabels result = Label(options, MakeBatch(2));
   ASSERT_EQ(result.errors.size(), 2u);
@@ -155,7 +172,7 @@ TEST(HttpEngineTest, DoesNotRetryClientErrors) {
   EXPECT_EQ(server.requests(), 2u);
 }
 
-TEST(HttpEngineTest, MalformedAnswersAreFinalWithTheirReason) {
+TEST_P(HttpEngineTest, MalformedAnswersAreFinalWithTheirReason) {
   TestHttpServer server([](const TestRequest& r, uint64_t) {
     const std::string site = nlohmann::json::parse(r.body)["website"];
     if (site == "site-0") return TestResponse{.body = "<html>oops</html>"};
@@ -163,7 +180,7 @@ TEST(HttpEngineTest, MalformedAnswersAreFinalWithTheirReason) {
     if (site == "site-2") return TestResponse{.body = R"({"label":["news"]})"};
     return TestResponse{.body = R"({"label":3})"};
   });
-  const ChunkLabels result = Label(TestOptions(server.url()), MakeBatch(4));
+  const ChunkLabels result = Label(Options(server.url()), MakeBatch(4));
   ASSERT_EQ(result.errors.size(), 3u);
   EXPECT_EQ(result.errors[0].reason, "response is not JSON: '<html>oops</html>'");
   EXPECT_EQ(result.errors[1].reason, "no field 'label' in response");
@@ -172,16 +189,16 @@ TEST(HttpEngineTest, MalformedAnswersAreFinalWithTheirReason) {
   EXPECT_EQ(server.requests(), 4u);
 }
 
-TEST(HttpEngineTest, ReadsTheLabelThroughAJsonPointer) {
+TEST_P(HttpEngineTest, ReadsTheLabelThroughAJsonPointer) {
   TestHttpServer server([](const TestRequest&, uint64_t) {
     return TestResponse{.body = R"({"result":{"label":"sports","score":0.9}})"};
   });
-  EngineOptions options = TestOptions(server.url());
+  EngineOptions options = Options(server.url());
   options.label_field = "/result/label";
   EXPECT_EQ(Label(options, MakeBatch(1)).labels[0], "sports");
 }
 
-TEST(HttpEngineTest, RecoversFromResetsTruncationAndEarlyCloses) {
+TEST_P(HttpEngineTest, RecoversFromResetsTruncationAndEarlyCloses) {
   std::mutex mu;
   std::map<std::string, int> attempts;
   TestHttpServer server([&](const TestRequest& r, uint64_t) {
@@ -193,7 +210,7 @@ TEST(HttpEngineTest, RecoversFromResetsTruncationAndEarlyCloses) {
     if (attempt == 3) response.fault = Fault::kCloseEarly;
     return response;
   });
-  EngineOptions options = TestOptions(server.url());
+  EngineOptions options = Options(server.url());
   options.retry_budget_min = 1000;
   const ChunkLabels result = Label(options, MakeBatch(30));
   EXPECT_TRUE(result.errors.empty()) << result.errors[0].reason;
@@ -202,7 +219,7 @@ TEST(HttpEngineTest, RecoversFromResetsTruncationAndEarlyCloses) {
   EXPECT_GT(result.counters.transport_errors.size(), 1u);
 }
 
-TEST(HttpEngineTest, EachFaultEndsAsAReasonWhenItPersists) {
+TEST_P(HttpEngineTest, EachFaultEndsAsAReasonWhenItPersists) {
   const std::vector<std::pair<Fault, std::string>> cases = {
       {Fault::kReset, "connection reset"},
       {Fault::kTruncate, "truncated response"},
@@ -213,7 +230,7 @@ TEST(HttpEngineTest, EachFaultEndsAsAReasonWhenItPersists) {
     TestHttpServer server([f = fault](const TestRequest&, uint64_t) {
       return TestResponse{.fault = f};
     });
-    EngineOptions options = TestOptions(server.url());
+    EngineOptions options = Options(server.url());
     options.retries = 1;
     options.timeout = milliseconds(300);
     const auto start = std::chrono::steady_clock::now();
@@ -226,13 +243,13 @@ TEST(HttpEngineTest, EachFaultEndsAsAReasonWhenItPersists) {
   }
 }
 
-TEST(HttpEngineTest, ConnectionRefusedIsRetriedThenReported) {
+TEST_P(HttpEngineTest, ConnectionRefusedIsRetriedThenReported) {
   int port;
   {
     TestHttpServer gone([](const TestRequest&, uint64_t) { return TestResponse{}; });
     port = gone.port();
   }
-  EngineOptions options = TestOptions("http://127.0.0.1:" + std::to_string(port) + "/x");
+  EngineOptions options = Options("http://127.0.0.1:" + std::to_string(port) + "/x");
   options.retries = 2;
   const ChunkLabels result = Label(options, MakeBatch(2));
   ASSERT_EQ(result.errors.size(), 2u);
@@ -241,14 +258,14 @@ TEST(HttpEngineTest, ConnectionRefusedIsRetriedThenReported) {
   EXPECT_EQ(result.counters.transport_errors.at("connect"), 6u);
 }
 
-TEST(HttpEngineTest, HonoursRetryAfterOnTheEngineClock) {
+TEST_P(HttpEngineTest, HonoursRetryAfterOnTheEngineClock) {
   std::atomic<int> n{0};
   TestHttpServer server([&](const TestRequest& r, uint64_t) {
     if (n++ == 0) return TestResponse{.status = 429, .headers = {"Retry-After: 5"}};
     return EchoLabel(r);
   });
   FakeClock clock;
-  auto engine = MakeEngine(TestOptions(server.url()), clock);
+  auto engine = MakeEngine(Options(server.url()), clock);
   ASSERT_TRUE(engine->Submit(std::make_shared<RowBatch>(MakeBatch(1))).ok());
   EXPECT_TRUE(engine->Poll(milliseconds(150)).empty());
   clock.Advance(4'900);
@@ -261,9 +278,9 @@ TEST(HttpEngineTest, HonoursRetryAfterOnTheEngineClock) {
   EXPECT_EQ(done[0].labels.counters.http_status.at(429), 1u);
 }
 
-TEST(HttpEngineTest, RetryBudgetStopsARetryStorm) {
+TEST_P(HttpEngineTest, RetryBudgetStopsARetryStorm) {
   TestHttpServer server([](const TestRequest&, uint64_t) { return TestResponse{.status = 503}; });
-  EngineOptions options = TestOptions(server.url());
+  EngineOptions options = Options(server.url());
   options.concurrency = 2;
   options.retry_budget_ratio = 0;
   options.retry_budget_min = 4;
@@ -280,13 +297,13 @@ TEST(HttpEngineTest, RetryBudgetStopsARetryStorm) {
       << result.errors.back().reason;
 }
 
-TEST(HttpEngineTest, AdaptiveLimitBacksOffOnOverload) {
+TEST_P(HttpEngineTest, AdaptiveLimitBacksOffOnOverload) {
   std::atomic<int> n{0};
   TestHttpServer server([&](const TestRequest& r, uint64_t) {
     if (n++ < 40) return TestResponse{.status = 503};
     return EchoLabel(r);
   });
-  EngineOptions options = TestOptions(server.url());
+  EngineOptions options = Options(server.url());
   options.concurrency = 16;
   options.adaptive = true;
   options.retries = 10;
@@ -300,7 +317,7 @@ TEST(HttpEngineTest, AdaptiveLimitBacksOffOnOverload) {
   EXPECT_GE(engine->concurrency_limit(), 1);
 }
 
-TEST(HttpEngineTest, BatchModeSendsArraysAndChecksTheLength) {
+TEST_P(HttpEngineTest, BatchModeSendsArraysAndChecksTheLength) {
   TestHttpServer server([](const TestRequest& r, uint64_t) {
     const auto rows = nlohmann::json::parse(r.body);
     nlohmann::json labels = nlohmann::json::array();
@@ -310,7 +327,7 @@ TEST(HttpEngineTest, BatchModeSendsArraysAndChecksTheLength) {
     if (rows[0]["website"] == "site-4") labels.erase(labels.begin());  // one short
     return TestResponse{.body = labels.dump()};
   });
-  EngineOptions options = TestOptions(server.url());
+  EngineOptions options = Options(server.url());
   options.batch_size = 4;
   const ChunkLabels result = Label(options, MakeBatch(10));
   EXPECT_EQ(server.requests(), 3u);
@@ -324,9 +341,9 @@ TEST(HttpEngineTest, BatchModeSendsArraysAndChecksTheLength) {
   EXPECT_EQ(keys, (std::set<std::string>{"job/7/0-3", "job/7/4-7", "job/7/8-9"}));
 }
 
-TEST(HttpEngineTest, RunsSeveralChunksOnOnePool) {
+TEST_P(HttpEngineTest, RunsSeveralChunksOnOnePool) {
   TestHttpServer server([](const TestRequest& r, uint64_t) { return EchoLabel(r); });
-  auto engine = MakeEngine(TestOptions(server.url()));
+  auto engine = MakeEngine(Options(server.url()));
   std::map<HttpEngine::ChunkId, size_t> sizes;
   for (size_t rows : {50u, 0u, 20u, 70u}) {
     Result<HttpEngine::ChunkId> id = engine->Submit(std::make_shared<RowBatch>(MakeBatch(rows)));
@@ -349,7 +366,7 @@ TEST(HttpEngineTest, RunsSeveralChunksOnOnePool) {
   EXPECT_EQ(server.requests(), 140u);
 }
 
-TEST(HttpEngineTest, EnginesSharingABudgetStayUnderItTogether) {
+TEST_P(HttpEngineTest, EnginesSharingABudgetStayUnderItTogether) {
   // Two jobs' engines on one worker: each may have 6 in flight, the worker only 5.
   TestHttpServer server([](const TestRequest& r, uint64_t) {
     TestResponse response = EchoLabel(r);
@@ -357,7 +374,7 @@ TEST(HttpEngineTest, EnginesSharingABudgetStayUnderItTogether) {
     return response;
   });
   RequestBudget budget(5);
-  EngineOptions options = TestOptions(server.url());
+  EngineOptions options = Options(server.url());
   options.concurrency = 6;
   options.shared_budget = &budget;
   auto first = MakeEngine(options);
@@ -385,10 +402,10 @@ TEST(HttpEngineTest, EnginesSharingABudgetStayUnderItTogether) {
   EXPECT_EQ(budget.used(), 0);
 }
 
-TEST(HttpEngineTest, CancelAbortsAChunkAndWakeupCutsAPollShort) {
+TEST_P(HttpEngineTest, CancelAbortsAChunkAndWakeupCutsAPollShort) {
   TestHttpServer server(
       [](const TestRequest&, uint64_t) { return TestResponse{.fault = Fault::kStall}; });
-  EngineOptions options = TestOptions(server.url());
+  EngineOptions options = Options(server.url());
   options.timeout = milliseconds(10'000);
   auto engine = MakeEngine(options);
   Result<HttpEngine::ChunkId> id = engine->Submit(std::make_shared<RowBatch>(MakeBatch(5)));
@@ -409,10 +426,10 @@ TEST(HttpEngineTest, CancelAbortsAChunkAndWakeupCutsAPollShort) {
   waker.join();
 }
 
-TEST(HttpEngineTest, LabelRowsHonoursTheCancelToken) {
+TEST_P(HttpEngineTest, LabelRowsHonoursTheCancelToken) {
   TestHttpServer server(
       [](const TestRequest&, uint64_t) { return TestResponse{.fault = Fault::kStall}; });
-  EngineOptions options = TestOptions(server.url());
+  EngineOptions options = Options(server.url());
   options.timeout = milliseconds(10'000);
   auto engine = MakeEngine(options);
   CancelToken cancel;
@@ -426,16 +443,16 @@ TEST(HttpEngineTest, LabelRowsHonoursTheCancelToken) {
   EXPECT_EQ(engine->pending_chunks(), 0u);
 }
 
-TEST(HttpEngineTest, RefusesBadOptionsAndBatches) {
-  EngineOptions options = TestOptions("ftp://x");
+TEST_P(HttpEngineTest, RefusesBadOptionsAndBatches) {
+  EngineOptions options = Options("ftp://x");
   EXPECT_EQ(HttpEngine::Create(options).status().code(), Status::Code::kInvalidArgument);
-  options = TestOptions("http://127.0.0.1:1/");
+  options = Options("http://127.0.0.1:1/");
   options.label_field = "/a~2";
   EXPECT_EQ(HttpEngine::Create(options).status().code(), Status::Code::kInvalidArgument);
-  options = TestOptions("http://127.0.0.1:1/");
+  options = Options("http://127.0.0.1:1/");
   options.headers = {"NoColon"};
   EXPECT_EQ(HttpEngine::Create(options).status().code(), Status::Code::kInvalidArgument);
-  options = TestOptions("http://127.0.0.1:1/");
+  options = Options("http://127.0.0.1:1/");
   options.fields = {"nope"};
   auto engine = MakeEngine(options);
   Result<HttpEngine::ChunkId> id = engine->Submit(std::make_shared<RowBatch>(MakeBatch(1)));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "worker/attempt_outcome.h"
+#include "worker/curl_transfer.h"
 #include "worker/concurrency_limiter.h"
 
 namespace sieve {
@@ -83,31 +84,49 @@ TEST(AttemptOutcomeTest, ClassifiesStatusesAndTransportErrors) {
   r.body = "missing";
   EXPECT_EQ(ClassifyTransfer(r).kind, AttemptClass::kFatal);
   EXPECT_EQ(FinalReason(ClassifyTransfer(r), 1), "HTTP 404: missing");
-  r = TransferReport{.code = CURLE_OPERATION_TIMEDOUT, .timeout = milliseconds(15'000),
+  r = TransferReport{.error = TransferError::kTimeout, .timeout = milliseconds(15'000),
                      .connect_timeout = milliseconds(500)};
   EXPECT_EQ(FinalReason(ClassifyTransfer(r), 4), "timeout after 15 s (4 attempts)");
-  r.curl_error = "Connection timed out after 501 milliseconds";
+  r.error = TransferError::kConnectTimeout;
   EXPECT_EQ(ClassifyTransfer(r).reason, "connect timeout after 0.5 s");
-  r = TransferReport{.code = CURLE_WRITE_ERROR, .response_too_large = true,
-                     .max_response_bytes = 10};
+  r = TransferReport{.error = TransferError::kTooLarge, .max_response_bytes = 10};
   EXPECT_EQ(ClassifyTransfer(r).kind, AttemptClass::kFatal);
   EXPECT_EQ(ClassifyTransfer(r).reason, "response larger than 10 bytes");
   EXPECT_FALSE(ClassifyTransfer(r).endpoint_wide);
-  r = TransferReport{.code = CURLE_PEER_FAILED_VERIFICATION,
-                     .curl_error = "SSL certificate problem: self-signed certificate"};
+  r = TransferReport{.error = TransferError::kTlsUntrusted,
+                     .error_text = "SSL certificate problem: self-signed certificate"};
   AttemptOutcome tls = ClassifyTransfer(r);
   EXPECT_EQ(tls.kind, AttemptClass::kFatal);
   EXPECT_TRUE(tls.endpoint_wide);
   EXPECT_EQ(tls.transport_error, "tls");
   EXPECT_EQ(tls.reason, "TLS: SSL certificate problem: self-signed certificate (signed by a "
                         "private CA? pass --ca-file)");
-  r = TransferReport{.code = CURLE_SSL_CACERT_BADFILE,
-                     .curl_error = "error setting certificate file: /etc/sieve/ca.pem"};
+  r = TransferReport{.error = TransferError::kTlsCaFile,
+                     .error_text = "error setting certificate file: /etc/sieve/ca.pem"};
   EXPECT_TRUE(ClassifyTransfer(r).endpoint_wide);
   EXPECT_EQ(ClassifyTransfer(r).reason, "TLS: the CA certificates could not be loaded: error "
                                         "setting certificate file: /etc/sieve/ca.pem");
-  r = TransferReport{.code = CURLE_COULDNT_CONNECT};
+  r = TransferReport{.error = TransferError::kConnect};
   EXPECT_FALSE(ClassifyTransfer(r).endpoint_wide);
+  EXPECT_EQ(ClassifyTransfer(r).kind, AttemptClass::kRetryable);
+}
+
+TEST(AttemptOutcomeTest, MapsCurlResultsToTransferErrors) {
+  EXPECT_EQ(TransferErrorFromCurl(CURLE_OK, "", false), TransferError::kNone);
+  EXPECT_EQ(TransferErrorFromCurl(CURLE_OPERATION_TIMEDOUT,
+                                  "Operation timed out after 15001 milliseconds", false),
+            TransferError::kTimeout);
+  EXPECT_EQ(TransferErrorFromCurl(CURLE_OPERATION_TIMEDOUT,
+                                  "Connection timed out after 501 milliseconds", false),
+            TransferError::kConnectTimeout);
+  EXPECT_EQ(TransferErrorFromCurl(CURLE_WRITE_ERROR, "", true), TransferError::kTooLarge);
+  EXPECT_EQ(TransferErrorFromCurl(CURLE_WRITE_ERROR, "", false), TransferError::kOther);
+  EXPECT_EQ(TransferErrorFromCurl(CURLE_RECV_ERROR, "", false), TransferError::kReset);
+  EXPECT_EQ(TransferErrorFromCurl(CURLE_GOT_NOTHING, "", false), TransferError::kEmptyReply);
+  EXPECT_EQ(TransferErrorFromCurl(CURLE_PARTIAL_FILE, "", false), TransferError::kTruncated);
+  EXPECT_EQ(TransferErrorFromCurl(CURLE_PEER_FAILED_VERIFICATION, "", false),
+            TransferError::kTlsUntrusted);
+  EXPECT_EQ(TransferErrorFromCurl(CURLE_COULDNT_CONNECT, "", false), TransferError::kConnect);
 }
 
 TEST(AttemptOutcomeTest, FormatsDurations) {

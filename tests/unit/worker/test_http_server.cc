@@ -105,7 +105,9 @@ void TestHttpServer::ServeConnection(int fd) {
   std::string buffer;
   TestRequest request;
   bool keep_open = true;
-  while (keep_open && !stopping_ && ReadRequest(fd, &buffer, &request)) {
+  for (uint64_t on_connection = 0;
+       keep_open && !stopping_ && ReadRequest(fd, &buffer, &request); ++on_connection) {
+    request.on_connection = on_connection;
     const uint64_t seq = requests_++;
     const int now = ++concurrent_;
     int seen = max_concurrent_.load();
@@ -119,7 +121,8 @@ void TestHttpServer::ServeConnection(int fd) {
     if (response.delay.count() > 0 && WaitForStop(response.delay)) keep_open = false;
     --concurrent_;
     if (keep_open) Answer(fd, response);
-    keep_open = keep_open && response.fault == Fault::kNone;
+    keep_open = keep_open && (response.fault == Fault::kNone ||
+                              response.fault == Fault::kRawKeepOpen);
   }
   std::lock_guard<std::mutex> lock(mu_);
   open_fds_.erase(fd);
@@ -184,6 +187,10 @@ void TestHttpServer::Answer(int fd, const TestResponse& r) {
       SendAll(fd, Head(r, r.body.size() + 10) + r.body);
       return;
     case Fault::kCloseEarly:
+      return;
+    case Fault::kRaw:
+    case Fault::kRawKeepOpen:
+      SendAll(fd, r.raw);
       return;
   }
 }

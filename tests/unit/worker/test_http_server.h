@@ -25,6 +25,7 @@ struct TestRequest {
   std::string path;
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
+  uint64_t on_connection = 0;  // 0-based index of this request on its connection
 };
 
 enum class Fault {
@@ -33,6 +34,8 @@ enum class Fault {
   kStall,       // headers and half the body, then silence until the client gives up
   kTruncate,    // a Content-Length longer than the body, then close
   kCloseEarly,  // close without a byte of answer
+  kRaw,         // send TestResponse::raw verbatim, then close
+  kRawKeepOpen, // send TestResponse::raw verbatim, keep the connection for the next request
 };
 
 struct TestResponse {
@@ -41,6 +44,7 @@ struct TestResponse {
   std::vector<std::string> headers{};  // extra "Name: value" lines
   Fault fault = Fault::kNone;
   std::chrono::milliseconds delay{0};  // before answering
+  std::string raw{};                   // the whole answer, for Fault::kRaw*
 };
 
 // Called for every request with its 0-based sequence number over the server's life.

@@ -1,0 +1,175 @@
+// The native HTTP/1.1 transport through the engine, against TestHttpServer answering with
+// verbatim bytes: chunked, HTTP/1.0 and close-delimited answers, the request it sends, a kept-
+// alive connection the server dropped, address fallback, malformed answers; and the choice of
+// transport (libcurl when a proxy is configured).
+#include "worker/http1_transport.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "engine_test_util.h"
+#include "worker/http_engine.h"
+
+namespace sieve::testing {
+namespace {
+
+std::string Json(const TestRequest& request) { return EchoLabel(request).body; }
+
+std::string Hex(size_t n) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%zx", n);
+  return text;
+}
+
+ChunkLabels LabelNative(EngineOptions options, const RowBatch& batch) {
+  options.http_client = HttpClient::kNative;
+  Result<std::unique_ptr<HttpEngine>> engine = HttpEngine::Create(options);
+  EXPECT_TRUE(engine.ok()) << engine.status().ToString();
+  CancelToken cancel;
+  Result<ChunkLabels> labels = (*engine)->LabelRows(batch, cancel);
+  EXPECT_TRUE(labels.ok()) << labels.status().ToString();
+  return std::move(labels).value();
+}
+
+TEST(Http1TransportTest, ParsesEndpointUrls) {
+  Result<Http1Target> plain = ParseHttp1Target("http://classifier/classify");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->host, "classifier");
+  EXPECT_EQ(plain->port, "80");
+  EXPECT_EQ(plain->host_header, "classifier");
+  EXPECT_EQ(plain->path, "/classify");
+  Result<Http1Target> full = ParseHttp1Target("http://[::1]:8000/v1/classify?model=a#frag");
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->host, "::1");
+  EXPECT_EQ(full->port, "8000");
+  EXPECT_EQ(full->host_header, "[::1]:8000");
+  EXPECT_EQ(full->path, "/v1/classify?model=a");
+  EXPECT_EQ(ParseHttp1Target("http://10.0.0.1:8000")->path, "/");
+  EXPECT_FALSE(ParseHttp1Target("https://classifier/classify").ok());
+  EXPECT_FALSE(ParseHttp1Target("http://user:secret@classifier/").ok());
+  EXPECT_FALSE(ParseHttp1Target("not a url").ok());
+}
+
+TEST(Http1TransportTest, SendsOneWellFormedRequestPerRow) {
+  TestHttpServer server([](const TestRequest& r, uint64_t) { return EchoLabel(r); });
+  EngineOptions options = TestOptions(server.url("/classify?v=2"));
+  options.headers = {"Authorization: Bearer t0ken", "X-Empty:"};
+  options.concurrency = 1;
+  const ChunkLabels result = LabelNative(options, MakeBatch(3, "job-1", 4));
+  ASSERT_TRUE(result.errors.empty());
+  const std::vector<TestRequest> received = server.received();
+  ASSERT_EQ(received.size(), 3u);
+  const TestRequest& r = received[0];
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.path, "/classify?v=2");
+  EXPECT_EQ(r.headers.at("host"), "127.0.0.1:" + std::to_string(server.port()));
+  EXPECT_EQ(r.headers.at("content-type"), "application/json");
+  EXPECT_EQ(r.headers.at("authorization"), "Bearer t0ken");
+  EXPECT_EQ(r.headers.at("content-length"), std::to_string(r.body.size()));
+  EXPECT_EQ(r.headers.at("idempotency-key").rfind("job-1/4/", 0), 0u);
+  EXPECT_EQ(r.headers.count("x-empty"), 0u);
+  EXPECT_EQ(r.headers.count("expect"), 0u);
+  EXPECT_EQ(server.connections(), 1u);  // kept alive
+}
+
+TEST(Http1TransportTest, ReadsChunkedHttp10AndCloseDelimitedAnswers) {
+  TestHttpServer server([](const TestRequest& r, uint64_t seq) {
+    const std::string json = Json(r);
+    TestResponse response{.fault = Fault::kRawKeepOpen};
+    switch (seq % 4) {
+      case 0:
+        response.raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n" +
+                       json.substr(0, 3) + "\r\n" + Hex(json.size() - 3) + "\r\n" + json.substr(3) + "\r\n0\r\n\r\n";
+        break;
+      case 1:
+        response.raw = "HTTP/1.0 200 OK\r\nContent-Length: " + std::to_string(json.size()) +
+                       "\r\n\r\n" + json;
+        response.fault = Fault::kRaw;  // HTTP/1.0 without keep-alive: the server closes
+        break;
+      case 2:
+        response.raw = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + json;
+        response.fault = Fault::kRaw;  // the end of the connection ends the body
+        break;
+      default:
+        response.raw = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: " +
+                       std::to_string(json.size()) + "\r\nConnection: close\r\n\r\n" + json;
+        response.fault = Fault::kRaw;
+    }
+    return response;
+  });
+  const ChunkLabels result = LabelNative(TestOptions(server.url()), MakeBatch(40));
+  ASSERT_TRUE(result.errors.empty()) << result.errors[0].reason;
+  for (size_t i = 0; i < 40; ++i) EXPECT_EQ(result.labels[i], "L-site-" + std::to_string(i));
+  EXPECT_EQ(result.counters.retries, 0u);
+  for (const auto& [error, count] : result.counters.transport_errors) ADD_FAILURE() << error;
+}
+
+TEST(Http1TransportTest, ResendsWhenAKeptAliveConnectionWasDropped) {
+  // Each connection answers its first request and drops the second without a byte: the client
+  // sees a reused connection die before any answer and sends again on a fresh one, as libcurl
+  // does, without spending an attempt.
+  TestHttpServer server([](const TestRequest& r, uint64_t) {
+    if (r.on_connection == 0) return EchoLabel(r);
+    return TestResponse{.fault = Fault::kCloseEarly};
+  });
+  EngineOptions options = TestOptions(server.url());
+  options.concurrency = 1;
+  options.retries = 0;
+  const ChunkLabels result = LabelNative(options, MakeBatch(10));
+  ASSERT_TRUE(result.errors.empty()) << result.errors[0].reason;
+  EXPECT_EQ(result.labels[9], "L-site-9");
+  EXPECT_EQ(server.connections(), 10u);
+  EXPECT_EQ(server.requests(), 19u);  // every row but the first was sent twice
+}
+
+TEST(Http1TransportTest, MalformedAnswersFailTheRowWithTheReason) {
+  TestHttpServer server([](const TestRequest&, uint64_t) {
+    return TestResponse{.fault = Fault::kRaw, .raw = "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"};
+  });
+  const ChunkLabels result = LabelNative(TestOptions(server.url()), MakeBatch(2));
+  ASSERT_EQ(result.errors.size(), 2u);
+  EXPECT_EQ(result.errors[0].reason,
+            "request failed: malformed HTTP response: bad Content-Length 'x'");
+  EXPECT_EQ(server.requests(), 2u);  // not retried
+}
+
+TEST(Http1TransportTest, TriesEveryAddressOfTheName) {
+  // "localhost" may resolve to ::1 first; the server listens on 127.0.0.1 only.
+  TestHttpServer server([](const TestRequest& r, uint64_t) { return EchoLabel(r); });
+  EngineOptions options =
+      TestOptions("http://localhost:" + std::to_string(server.port()) + "/classify");
+  options.retries = 0;
+  const ChunkLabels result = LabelNative(options, MakeBatch(20));
+  ASSERT_TRUE(result.errors.empty()) << result.errors[0].reason;
+  EXPECT_EQ(server.requests(), 20u);
+}
+
+TEST(Http1TransportTest, AutoTakesLibcurlWhenAProxyIsConfigured) {
+  TestHttpServer proxy([](const TestRequest& r, uint64_t) { return EchoLabel(r); });
+  ::setenv("http_proxy", proxy.url("").c_str(), 1);
+  EngineOptions options = TestOptions("http://127.0.0.1:1/classify");  // only via the proxy
+  Result<std::unique_ptr<HttpEngine>> engine = HttpEngine::Create(options);
+  ASSERT_TRUE(engine.ok());
+  CancelToken cancel;
+  Result<ChunkLabels> labels = (*engine)->LabelRows(MakeBatch(2), cancel);  // libcurl reads
+  ::unsetenv("http_proxy");                                                 // it per request
+  ASSERT_TRUE(labels.ok());
+  ASSERT_TRUE(labels->errors.empty()) << labels->errors[0].reason;
+  ASSERT_EQ(proxy.received().size(), 2u);
+  EXPECT_EQ(proxy.received()[0].path, "http://127.0.0.1:1/classify");  // a proxy request
+}
+
+TEST(Http1TransportTest, NativeRefusesWhatItCannotReach) {
+  EngineOptions options = TestOptions("https://127.0.0.1:1/classify");
+  options.http_client = HttpClient::kNative;
+  EXPECT_EQ(HttpEngine::Create(options).status().code(), Status::Code::kInvalidArgument);
+  options = TestOptions("http://127.0.0.1:1/classify");
+  options.http_client = HttpClient::kNative;
+  options.http_version = HttpVersion::kHttp2PriorKnowledge;
+  EXPECT_FALSE(HttpEngine::Create(options).ok());
+}
+
+}  // namespace
+}  // namespace sieve::testing

@@ -1,0 +1,148 @@
+// Http1Transport: the engine's requests as HTTP/1.1 over plain TCP, written for the hot path.
+//
+// Why not libcurl here: against a fast endpoint the engine is CPU-bound, and per request
+// libcurl 7.88 spends about as much CPU as the kernel does (URL and connection bookkeeping,
+// header lists, allocations) and makes two extra poll() calls (a liveness check of the reused
+// connection and one after sending); see docs/benchmarks.md. This transport does one send
+// and usually one recv per request on a kept-alive connection, and nothing else.
+//
+// Scope: http:// endpoints without a proxy (CreateTransport in http_transport.h falls back to
+// libcurl for everything else: https://, HTTP/2, proxies, user:password@ URLs). Behaviour
+// matches CurlTransport's, so the engine classifies both alike:
+//   - one connection per request in flight, kept alive and reused (most recently used
+//     first) while the server allows it; at most EngineOptions::concurrency connections;
+//   - a request on a reused connection that the server had closed (nothing came back) is
+//     sent once more on a fresh connection, as libcurl does;
+//   - the endpoint's name is resolved when the transport is made and again when a connection
+//     is needed and the addresses are over 60 s old (libcurl's DNS cache time), at most once
+//     a second while it fails; addresses are tried in order until one connects. Resolving blocks the loop: endpoints are normally
+//     numeric, in /etc/hosts or in a local resolver's cache;
+//   - the request timeout counts from Start, the connect timeout from the connect call.
+//
+// Thread-safety: see http_transport.h.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "worker/event_poller.h"
+#include "worker/http1_response_parser.h"
+#include "worker/http_transport.h"
+
+namespace sieve {
+
+// Where an http:// URL points and the request head that goes with it.
+struct Http1Target {
+  std::string host;          // for the resolver: no brackets around IPv6
+  std::string port;          // "80" when the URL gives none
+  std::string host_header;   // "host" or "host:port" as the URL has it
+  std::string path;          // path and query: "/classify?x=1"
+};
+
+// InvalidArgument when `url` is not an http:// URL this transport can reach (https://,
+// user:password@, not a URL at all).
+Result<Http1Target> ParseHttp1Target(const std::string& url);
+
+class Http1Transport final : public HttpTransport {
+ public:
+  // `headers` as in CreateTransport. InvalidArgument for an endpoint ParseHttp1Target
+  // refuses, Internal when the kernel refuses an epoll set. `options` must outlive it.
+  static Result<std::unique_ptr<Http1Transport>> Create(const EngineOptions& options,
+                                                        const std::vector<std::string>& headers);
+  ~Http1Transport() override;  // closes every connection
+
+  Status Start(int slot, std::string_view body, std::string_view idempotency_key) override;
+  void Abort(int slot) override;
+  void RunDueTimers() override;
+  int TimerMillis() const override;
+  void Wait(int wait_ms) override;
+  int NextDone() override;
+  TransferReport Report(int slot) const override;
+  void Wakeup() override { poller_->Wakeup(); }
+  bool TakeWakeup() override { return poller_->TakeWakeup(); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  enum class RequestState { kIdle, kInFlight, kDone };
+
+  struct Request {  // by slot
+    RequestState state = RequestState::kIdle;
+    uint64_t generation = 0;   // counts Starts, so stale timers and done entries are ignored
+    int fd = -1;               // its connection while in flight
+    bool resent = false;       // already sent again after a dead reused connection
+    size_t addresses_tried = 0;
+    Clock::time_point start;
+    std::string head;          // request line and headers, built at Start
+    std::string_view body;     // borrowed from the engine
+    // The outcome, once done.
+    TransferError error = TransferError::kNone;
+    std::string error_text;
+    int status = 0;
+    int64_t retry_after_seconds = 0;
+    std::string response;
+    std::chrono::microseconds duration{0};
+  };
+  struct Connection {  // by fd
+    explicit Connection(size_t max_body) : parser(max_body) {}
+    int slot = -1;             // the request on it; -1 when idle
+    bool connecting = false;
+    bool reused = false;       // carried a whole exchange before this request
+    size_t address = 0;        // index in addresses_
+    Clock::time_point connect_deadline;
+    uint32_t events = 0;       // what the poller watches
+    size_t sent = 0;           // bytes of the request's head + body sent
+    Http1ResponseParser parser;
+  };
+  struct Timer {
+    Clock::time_point due;
+    int slot;
+    uint64_t generation;
+  };
+
+  Http1Transport(const EngineOptions& options, Http1Target target, std::string head_prefix,
+                 std::unique_ptr<EventPoller> poller);
+  // Resolves the endpoint's name; on failure keeps the addresses it had and the reason.
+  void Resolve();
+  void Connect(int slot);
+  void OnConnected(int fd);
+  void Send(int fd);
+  void Receive(int fd);
+  void OnEvent(int fd, uint32_t events);
+  void Watch(int fd, uint32_t events);
+  // The connection failed before an answer: resend on a fresh one when it was a reused one
+  // the server had closed, else finish the request with `error`.
+  void Broken(int fd, TransferError error, std::string text);
+  void Finish(int slot, TransferError error, std::string text);
+  // Detaches the request from its connection; keeps the connection for the next request when
+  // `reusable`, else closes it.
+  void Release(int fd, bool reusable);
+  void CloseConnection(int fd);
+  static void PopStale(std::deque<Timer>* timers, const std::vector<Request>& requests);
+
+  const EngineOptions& options_;
+  const Http1Target target_;
+  const std::string head_prefix_;  // "POST path HTTP/1.1\r\nHost: ...\r\n...Idempotency-Key: "
+  std::unique_ptr<EventPoller> poller_;
+  std::vector<sockaddr_storage> addresses_;
+  std::vector<socklen_t> address_lengths_;
+  size_t preferred_address_ = 0;   // the last one that connected
+  Clock::time_point resolved_at_;
+  Clock::time_point last_resolve_try_;
+  std::string resolve_error_ = "the endpoint's name has no address";
+  std::vector<Request> requests_;                      // by slot
+  std::vector<std::unique_ptr<Connection>> connections_;  // by fd; null when not ours
+  std::vector<int> idle_;                              // kept-alive connections, LIFO
+  std::deque<std::pair<int, uint64_t>> done_;          // (slot, generation) finished
+  std::deque<Timer> timeouts_;          // request deadlines, in order (one timeout for all)
+  std::deque<Timer> connect_timeouts_;  // connect deadlines, in order
+  char buffer_[64 * 1024];              // one recv's worth
+};
+
+}  // namespace sieve
