@@ -56,11 +56,14 @@ free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
 # Runs sieve-label-file; prints "rows_per_s cpu_us_per_row".
-run_engine() {  # URL CONCURRENCY
+run_engine() {  # URL CONCURRENCY HTTP_CLIENT
   "$LABEL_FILE" "$WORK/input.csv" --endpoint "$1" -o "$WORK/out.csv" --concurrency "$2" \
-    --chunk-rows 2000 2> "$WORK/engine.log" || { cat "$WORK/engine.log" >&2; exit 1; }
-  sed -E 's/.*\(([0-9]+) rows\/s\).*\(([0-9.]+) us\/row\).*/\1 \2/' "$WORK/engine.log"
+    --http-client "$3" --chunk-rows 2000 2> "$WORK/engine.log" ||
+    { cat "$WORK/engine.log" >&2; exit 1; }
+  # Checked before printing: the caller reads the figures through a process substitution and
+  # starts the next run, which rewrites the log, as soon as they are printed.
   grep -q ", 0 failed" "$WORK/engine.log" || { echo "engine run had failures:" >&2; cat "$WORK/engine.log" >&2; }
+  sed -E 's/.*\(([0-9]+) rows\/s\).*\(([0-9.]+) us\/row\).*/\1 \2/' "$WORK/engine.log"
 }
 # Runs the Python peer; prints "rows_per_s cpu_us_per_row".
 run_python() {  # URL CONCURRENCY
@@ -104,13 +107,15 @@ wait_port "$FAST_PORT"
 FAST_URL="http://127.0.0.1:$FAST_PORT/classify"
 WRK_RPS=$(SIEVE_WRK_BODY="$BODY" wrk -t1 -c"$CONC_FAST" -d"${SECONDS_WRK}s" \
   -s bench/http_wrk_post.lua "$FAST_URL" | awk '/Requests\/sec/ {print int($2)}')
-read -r ENGINE_RPS ENGINE_CPU < <(run_engine "$FAST_URL" "$CONC_FAST")
+read -r ENGINE_RPS ENGINE_CPU < <(run_engine "$FAST_URL" "$CONC_FAST" native)
+read -r CURL_RPS CURL_CPU < <(run_engine "$FAST_URL" "$CONC_FAST" curl)
 read -r PY_RPS PY_CPU < <(run_python "$FAST_URL" "$CONC_FAST")
 echo "-- 1. fast server: $FAST_NAME, $CONC_FAST connections"
 printf "   %-34s %10s rows/s\n" "wrk -t1 -c$CONC_FAST (same body)" "$WRK_RPS"
-printf "   %-34s %10s rows/s  %6s us CPU/row\n" "sieve-label-file" "$ENGINE_RPS" "$ENGINE_CPU"
+printf "   %-34s %10s rows/s  %6s us CPU/row\n" "sieve-label-file (native HTTP/1.1)" "$ENGINE_RPS" "$ENGINE_CPU"
+printf "   %-34s %10s rows/s  %6s us CPU/row\n" "sieve-label-file --http-client curl" "$CURL_RPS" "$CURL_CPU"
 printf "   %-34s %10s rows/s  %6s us CPU/row\n" "python asyncio+aiohttp (seed)" "$PY_RPS" "$PY_CPU"
-echo "   engine / wrk    = $(ratio "$ENGINE_RPS" "$WRK_RPS")   (target >= 0.6)"
+echo "   engine / wrk    = $(ratio "$ENGINE_RPS" "$WRK_RPS")   (target >= 0.6; libcurl: $(ratio "$CURL_RPS" "$WRK_RPS"))"
 echo "   engine / python = $(ratio "$ENGINE_RPS" "$PY_RPS")"
 kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; PIDS=()
 
@@ -120,11 +125,13 @@ SLOW_PORT=$(free_port)
 wait_port "$SLOW_PORT"
 SLOW_URL="http://127.0.0.1:$SLOW_PORT/classify"
 IDEAL=$(awk -v c="$CONC_SLOW" -v d="$DELAY_MS" 'BEGIN { printf "%d", c * 1000 / d }')
-read -r ENGINE_RPS ENGINE_CPU < <(run_engine "$SLOW_URL" "$CONC_SLOW")
+read -r ENGINE_RPS ENGINE_CPU < <(run_engine "$SLOW_URL" "$CONC_SLOW" native)
+read -r CURL_RPS CURL_CPU < <(run_engine "$SLOW_URL" "$CONC_SLOW" curl)
 read -r PY_RPS PY_CPU < <(run_python "$SLOW_URL" "$CONC_SLOW")
 echo "-- 2. server adding $DELAY_MS ms per request (http_delay_server), concurrency $CONC_SLOW"
 printf "   %-34s %10s rows/s\n" "ideal $CONC_SLOW / ${DELAY_MS} ms" "$IDEAL"
-printf "   %-34s %10s rows/s  %6s us CPU/row\n" "sieve-label-file" "$ENGINE_RPS" "$ENGINE_CPU"
+printf "   %-34s %10s rows/s  %6s us CPU/row\n" "sieve-label-file (native HTTP/1.1)" "$ENGINE_RPS" "$ENGINE_CPU"
+printf "   %-34s %10s rows/s  %6s us CPU/row\n" "sieve-label-file --http-client curl" "$CURL_RPS" "$CURL_CPU"
 printf "   %-34s %10s rows/s  %6s us CPU/row\n" "python asyncio+aiohttp (seed)" "$PY_RPS" "$PY_CPU"
-echo "   engine / ideal  = $(ratio "$ENGINE_RPS" "$IDEAL")   (target >= 0.9)"
+echo "   engine / ideal  = $(ratio "$ENGINE_RPS" "$IDEAL")   (target >= 0.9; libcurl: $(ratio "$CURL_RPS" "$IDEAL"))"
 echo "   engine / python = $(ratio "$ENGINE_RPS" "$PY_RPS")"
