@@ -204,7 +204,10 @@ void Http1Transport::Connect(int slot) {
   ++request.addresses_tried;
   const auto* sa = reinterpret_cast<const sockaddr*>(&addresses_[address]);
   const int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Finish(slot, TransferError::kOther, std::string("socket: ") + strerror(errno));
+  if (fd < 0) {  // as libcurl: a connect error (retried), after trying the other addresses
+    if (request.addresses_tried < addresses_.size()) return Connect(slot);
+    return Finish(slot, TransferError::kConnect, std::string("socket: ") + strerror(errno));
+  }
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   if (static_cast<size_t>(fd) >= connections_.size()) connections_.resize(fd + 64);
@@ -277,12 +280,17 @@ void Http1Transport::OnEvent(int fd, uint32_t events) {
     if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) OnConnected(fd);
     return;
   }
+  // Read first: an early answer (413 while a large body is still going out) must be parsed
+  // before a failing send could turn it into a reset.
+  if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
+    Receive(fd);
+    // The connection may be gone, and its fd number taken by a fresh connection for a resend.
+    if (connections_[fd].get() != &connection) return;
+  }
   if ((events & EPOLLOUT) != 0 && connection.slot >= 0) {
     const Request& request = requests_[connection.slot];
     if (connection.sent < request.head.size() + request.body.size()) Send(fd);
-    if (connections_[fd] == nullptr) return;
   }
-  if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) Receive(fd);
 }
 
 void Http1Transport::Receive(int fd) {
@@ -328,6 +336,7 @@ void Http1Transport::Broken(int fd, TransferError error, std::string text) {
                              request.addresses_tried < addresses_.size();
   if (!dead_reused && !other_address) return Finish(slot, error, std::move(text));
   request.resent = request.resent || dead_reused;
+  request.fd = -1;
   connection.slot = -1;
   CloseConnection(fd);
   Connect(slot);
