@@ -50,11 +50,12 @@ struct TransferReport {
   long http_status = 0;
   std::string_view error_text{};      // the transport's words for the error, may be empty
   int64_t retry_after_seconds = 0;    // the Retry-After header (seconds or HTTP date), or 0
-  std::chrono::milliseconds timeout{0};  // the configured request timeout, for the reason text
-  std::chrono::milliseconds connect_timeout{0};
   std::string_view body{};            // the answer; a snippet goes in a refusal's reason
-  size_t max_response_bytes = 0;
   std::chrono::microseconds duration{0};  // from the start to the end of the transfer
+  // The configured limits, for the reasons' wording: the engine sets them from its options.
+  std::chrono::milliseconds timeout{0};
+  std::chrono::milliseconds connect_timeout{0};
+  size_t max_response_bytes = 0;
 };
 
 AttemptOutcome ClassifyTransfer(const TransferReport& report);

@@ -135,10 +135,7 @@ TransferReport Transfer::Report() const {
   if (curl_easy_getinfo(easy_, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK) {
     report.retry_after_seconds = retry_after;
   }
-  report.timeout = options_.timeout;
-  report.connect_timeout = options_.connect_timeout;
   report.body = response_;
-  report.max_response_bytes = options_.max_response_bytes;
   curl_off_t total = 0;
   curl_easy_getinfo(easy_, CURLINFO_TOTAL_TIME_T, &total);
   report.duration = std::chrono::microseconds(total);

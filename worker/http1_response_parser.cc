@@ -5,19 +5,13 @@
 #include "worker/http1_response_parser.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <utility>
 
+#include "worker/http_header.h"
+
 namespace sieve {
 namespace {
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string_view Trim(std::string_view s) {
   const size_t first = s.find_first_not_of(" \t");
@@ -164,7 +158,7 @@ Http1ResponseParser::State Http1ResponseParser::ParseHeader(std::string_view lin
   }
   const std::string_view name = line.substr(0, colon);
   const std::string_view value = Trim(line.substr(colon + 1));
-  if (EqualsNoCase(name, "content-length")) {
+  if (EqualsIgnoreCase(name, "content-length")) {
     int64_t length = -1;
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
     if (ec != std::errc() || end != value.data() + value.size() || length < 0) {
@@ -174,19 +168,19 @@ Http1ResponseParser::State Http1ResponseParser::ParseHeader(std::string_view lin
       return Fail("conflicting Content-Length headers");
     }
     content_length_ = length;
-  } else if (EqualsNoCase(name, "transfer-encoding")) {
+  } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
     std::string_view last;
     ForEachToken(value, [&](std::string_view token) { last = token; });
-    if (!EqualsNoCase(last, "chunked")) {
+    if (!EqualsIgnoreCase(last, "chunked")) {
       return Fail("unsupported transfer coding '" + std::string(value.substr(0, 40)) + "'");
     }
     chunked_ = true;
-  } else if (EqualsNoCase(name, "connection")) {
+  } else if (EqualsIgnoreCase(name, "connection")) {
     ForEachToken(value, [&](std::string_view token) {
-      if (EqualsNoCase(token, "close")) keep_alive_ = false;
-      if (EqualsNoCase(token, "keep-alive") && http10_) keep_alive_ = true;
+      if (EqualsIgnoreCase(token, "close")) keep_alive_ = false;
+      if (EqualsIgnoreCase(token, "keep-alive") && http10_) keep_alive_ = true;
     });
-  } else if (EqualsNoCase(name, "retry-after")) {
+  } else if (EqualsIgnoreCase(name, "retry-after")) {
     retry_after_ = std::string(value);
   }
   return State::kIncomplete;

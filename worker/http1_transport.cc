@@ -24,25 +24,14 @@
 #include <cstring>
 #include <ctime>
 
+#include "worker/http_header.h"
+
 namespace sieve {
 namespace {
 
 constexpr auto kResolveLifetime = std::chrono::seconds(60);
 constexpr auto kResolveRetryGap = std::chrono::seconds(1);  // after a failure
 constexpr int kMaxEventsPerWait = 32;
-
-bool HeaderNamed(std::string_view header, std::string_view name) {
-  return header.size() > name.size() && header[name.size()] == ':' &&
-         std::equal(name.begin(), name.end(), header.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) ==
-                  std::tolower(static_cast<unsigned char>(b));
-         });
-}
-
-bool HasHeader(const std::vector<std::string>& headers, std::string_view name) {
-  return std::any_of(headers.begin(), headers.end(),
-                     [&](const std::string& h) { return HeaderNamed(h, name); });
-}
 
 // The request head up to the Idempotency-Key value. Headers as libcurl takes them: "Name:"
 // with nothing after the colon only removes a header libcurl would add, so it is not sent.
@@ -53,7 +42,7 @@ std::string HeadPrefix(const Http1Target& target, const std::vector<std::string>
   for (const std::string& header : headers) {
     const size_t colon = header.find(':');
     const size_t value = header.find_first_not_of(" \t", colon + 1);
-    if (value == std::string::npos || HeaderNamed(header, "Content-Length")) continue;
+    if (value == std::string::npos || HeaderLineIs(header, "Content-Length")) continue;
     head.append(header, 0, colon).append(": ").append(header, value).append("\r\n");
   }
   return head + "Idempotency-Key: ";
@@ -452,10 +441,7 @@ TransferReport Http1Transport::Report(int slot) const {
   report.error_text = request.error_text;
   report.http_status = request.status;
   report.retry_after_seconds = request.retry_after_seconds;
-  report.timeout = options_.timeout;
-  report.connect_timeout = options_.connect_timeout;
   report.body = request.response;
-  report.max_response_bytes = options_.max_response_bytes;
   report.duration = request.duration;
   return report;
 }

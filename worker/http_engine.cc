@@ -22,17 +22,10 @@
 
 #include "worker/attempt_outcome.h"
 #include "worker/chunk_tracker.h"
+#include "worker/http_header.h"
 
 namespace sieve {
 namespace {
-
-bool HasHeader(const std::vector<std::string>& headers, std::string_view name) {
-  return std::any_of(headers.begin(), headers.end(), [&](const std::string& header) {
-    return header.size() > name.size() && header[name.size()] == ':' &&
-           std::equal(name.begin(), name.end(), header.begin(),
-                      [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-  });
-}
 
 uint64_t SeedOrRandom(uint64_t seed) {
   if (seed != 0) return seed;
@@ -233,7 +226,10 @@ int HttpEngine::DrainCompletions() {
 }
 
 void HttpEngine::Complete(int slot) {
-  const TransferReport report = transport_->Report(slot);
+  TransferReport report = transport_->Report(slot);
+  report.timeout = options_.timeout;  // for the reasons' wording
+  report.connect_timeout = options_.connect_timeout;
+  report.max_response_bytes = options_.max_response_bytes;
   const AttemptOutcome outcome = ClassifyTransfer(report);
   Call& call = slots_[slot].call;
   ++call.attempts;
