@@ -6,7 +6,12 @@
 // complete and whether the connection may carry another request.
 // Timers: every request has the same timeout and every connect the same connect timeout, so
 // deadlines arrive in order and two deques replace a heap; entries of requests that finished
-// meanwhile are skipped (generation numbers).
+// meanwhile are skipped (generation numbers), and swept out once the deque is more than twice
+// the slots in use.
+// A reused connection: the server may have closed it, or timed it out with a 408 (Node.js,
+// Apache), just as a request went out on it; the request is then sent once more on a fresh
+// connection without spending an attempt (after a close as libcurl does; after a 408 as
+// browsers do; libcurl instead polls a connection before reusing it, which narrows the race).
 // Invariants: a request in flight owns exactly one connection (Request::fd, Connection::slot);
 // an idle connection is in idle_ and has slot -1; a finished request is in done_ until
 // NextDone hands it out.
@@ -23,6 +28,9 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <system_error>
+#include <thread>
+#include <utility>
 
 #include "worker/http_header.h"
 
@@ -106,7 +114,9 @@ Result<std::unique_ptr<Http1Transport>> Http1Transport::Create(
   std::string prefix = HeadPrefix(*target, headers);
   std::unique_ptr<Http1Transport> transport(new Http1Transport(
       options, std::move(target).value(), std::move(prefix), std::move(poller).value()));
-  transport->Resolve();  // a name that does not resolve yet fails requests, retryably
+  // A name that does not resolve yet fails requests, retryably, until it does.
+  transport->last_resolve_try_ = Clock::now();
+  transport->Adopt(Resolve(transport->target_.host, transport->target_.port));
   return transport;
 }
 
@@ -123,28 +133,68 @@ Http1Transport::~Http1Transport() {
   }
 }
 
-void Http1Transport::Resolve() {
-  last_resolve_try_ = Clock::now();
+Http1Transport::Resolved Http1Transport::Resolve(const std::string& host,
+                                                 const std::string& port) {
+  Resolved resolved;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  const int rc = getaddrinfo(target_.host.c_str(), target_.port.c_str(), &hints, &found);
+  const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
   if (rc != 0) {
-    resolve_error_ = "cannot resolve '" + target_.host + "': " + gai_strerror(rc);
-    return;
+    resolved.error = "cannot resolve '" + host + "': " + gai_strerror(rc);
+    return resolved;
   }
-  addresses_.clear();
-  address_lengths_.clear();
   for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
     sockaddr_storage address{};
     std::memcpy(&address, a->ai_addr, a->ai_addrlen);
-    addresses_.push_back(address);
-    address_lengths_.push_back(a->ai_addrlen);
+    resolved.addresses.push_back(address);
+    resolved.lengths.push_back(a->ai_addrlen);
   }
   freeaddrinfo(found);
+  return resolved;
+}
+
+void Http1Transport::Adopt(Resolved resolved) {
+  if (resolved.addresses.empty()) {
+    resolve_error_ = std::move(resolved.error);
+    return;
+  }
+  addresses_ = std::move(resolved.addresses);
+  address_lengths_ = std::move(resolved.lengths);
   preferred_address_ = 0;
   resolved_at_ = last_resolve_try_;
+}
+
+void Http1Transport::RefreshAddresses() {
+  const Clock::time_point now = Clock::now();
+  if (resolving_ != nullptr) {
+    std::lock_guard<std::mutex> lock(resolving_->mutex);
+    if (resolving_->done) {
+      Adopt(std::move(resolving_->result));
+      resolving_.reset();
+    }
+  }
+  if (resolving_ != nullptr || now - last_resolve_try_ <= kResolveRetryGap) return;
+  if (addresses_.empty()) {  // no connection can exist: nothing to hold up, so wait for it
+    last_resolve_try_ = now;
+    return Adopt(Resolve(target_.host, target_.port));
+  }
+  if (now - resolved_at_ <= kResolveLifetime) return;
+  last_resolve_try_ = now;
+  auto job = std::make_shared<ResolveJob>();
+  try {
+    // Detached: the transport may go away before a slow resolver answers; the job outlives it.
+    std::thread([job, host = target_.host, port = target_.port] {
+      Resolved resolved = Resolve(host, port);
+      std::lock_guard<std::mutex> lock(job->mutex);
+      job->result = std::move(resolved);
+      job->done = true;
+    }).detach();
+    resolving_ = std::move(job);
+  } catch (const std::system_error& error) {  // no thread to be had: keep the old addresses
+    resolve_error_ = std::string("cannot start a resolver thread: ") + error.what();
+  }
 }
 
 Status Http1Transport::Start(int slot, std::string_view body, std::string_view idempotency_key) {
@@ -168,6 +218,7 @@ Status Http1Transport::Start(int slot, std::string_view body, std::string_view i
   request.retry_after_seconds = 0;
   request.response.clear();
   timeouts_.push_back(Timer{request.start + options_.timeout, slot, request.generation});
+  DropStale(&timeouts_, requests_);
   if (idle_.empty()) {
     Connect(slot);
     return Status::Ok();
@@ -183,11 +234,7 @@ Status Http1Transport::Start(int slot, std::string_view body, std::string_view i
 
 void Http1Transport::Connect(int slot) {
   Request& request = requests_[slot];
-  const Clock::time_point now = Clock::now();
-  if ((addresses_.empty() || now - resolved_at_ > kResolveLifetime) &&
-      now - last_resolve_try_ > kResolveRetryGap) {
-    Resolve();
-  }
+  RefreshAddresses();
   if (addresses_.empty()) return Finish(slot, TransferError::kConnect, resolve_error_);
   const size_t address = (preferred_address_ + request.addresses_tried) % addresses_.size();
   ++request.addresses_tried;
@@ -201,6 +248,7 @@ void Http1Transport::Connect(int slot) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   if (static_cast<size_t>(fd) >= connections_.size()) connections_.resize(fd + 64);
   auto connection = std::make_unique<Connection>(options_.max_response_bytes);
+  connection->serial = ++connections_made_;
   connection->slot = slot;
   connection->address = address;
   connection->connecting = true;
@@ -209,6 +257,7 @@ void Http1Transport::Connect(int slot) {
   request.fd = fd;
   connect_timeouts_.push_back(
       Timer{connections_[fd]->connect_deadline, slot, request.generation});
+  DropStale(&connect_timeouts_, requests_);
   if (connect(fd, sa, address_lengths_[address]) == 0) return OnConnected(fd);
   if (errno != EINPROGRESS) return Broken(fd, TransferError::kConnect, strerror(errno));
   Watch(fd, EPOLLOUT);
@@ -272,9 +321,11 @@ void Http1Transport::OnEvent(int fd, uint32_t events) {
   // Read first: an early answer (413 while a large body is still going out) must be parsed
   // before a failing send could turn it into a reset.
   if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
+    const uint64_t serial = connection.serial;
     Receive(fd);
-    // The connection may be gone, and its fd number taken by a fresh connection for a resend.
-    if (connections_[fd].get() != &connection) return;
+    // The connection may be gone, and its fd number (and even its memory) taken by a fresh
+    // connection for a resend: the serial number tells.
+    if (connections_[fd] == nullptr || connections_[fd]->serial != serial) return;
   }
   if ((events & EPOLLOUT) != 0 && connection.slot >= 0) {
     const Request& request = requests_[connection.slot];
@@ -291,6 +342,7 @@ void Http1Transport::Receive(int fd) {
   Http1ResponseParser& parser = connection.parser;
   if (n == 0) {
     if (parser.FinishAtEof() == Http1ResponseParser::State::kComplete) {
+      if (TimedOutBeforeTheRequest(fd)) return Reconnect(fd);
       return Release(fd, false);
     }
     if (!parser.started()) {
@@ -304,6 +356,7 @@ void Http1Transport::Receive(int fd) {
     case Http1ResponseParser::State::kIncomplete:
       return;
     case Http1ResponseParser::State::kComplete: {
+      if (TimedOutBeforeTheRequest(fd)) return Reconnect(fd);
       const Request& request = requests_[connection.slot];
       const bool all_sent = connection.sent == request.head.size() + request.body.size();
       return Release(fd, parser.keep_alive() && all_sent && used == static_cast<size_t>(n));
@@ -325,7 +378,21 @@ void Http1Transport::Broken(int fd, TransferError error, std::string text) {
                              request.addresses_tried < addresses_.size();
   if (!dead_reused && !other_address) return Finish(slot, error, std::move(text));
   request.resent = request.resent || dead_reused;
-  request.fd = -1;
+  Reconnect(fd);
+}
+
+bool Http1Transport::TimedOutBeforeTheRequest(int fd) {
+  const Connection& connection = *connections_[fd];
+  Request& request = requests_[connection.slot];
+  if (connection.parser.status() != 408 || !connection.reused || request.resent) return false;
+  request.resent = true;
+  return true;
+}
+
+void Http1Transport::Reconnect(int fd) {
+  Connection& connection = *connections_[fd];
+  const int slot = connection.slot;
+  requests_[slot].fd = -1;
   connection.slot = -1;
   CloseConnection(fd);
   Connect(slot);
@@ -380,15 +447,21 @@ void Http1Transport::Abort(int slot) {
   request.state = RequestState::kIdle;
 }
 
+bool Http1Transport::IsLive(const Timer& timer, const std::vector<Request>& requests) {
+  const Request& request = requests[timer.slot];
+  return request.state == RequestState::kInFlight && request.generation == timer.generation;
+}
+
 void Http1Transport::PopStale(std::deque<Timer>* timers, const std::vector<Request>& requests) {
-  while (!timers->empty()) {
-    const Request& request = requests[timers->front().slot];
-    if (request.state == RequestState::kInFlight &&
-        request.generation == timers->front().generation) {
-      return;
-    }
-    timers->pop_front();
-  }
+  while (!timers->empty() && !IsLive(timers->front(), requests)) timers->pop_front();
+}
+
+void Http1Transport::DropStale(std::deque<Timer>* timers, const std::vector<Request>& requests) {
+  // Amortised O(1) per entry: a sweep runs when the deque has doubled past the slots in use,
+  // and leaves one entry per request in flight in timeouts_, one per connect attempt of a
+  // request in flight in connect_timeouts_.
+  if (timers->size() < 2 * requests.size() + 64) return;
+  std::erase_if(*timers, [&requests](const Timer& timer) { return !IsLive(timer, requests); });
 }
 
 void Http1Transport::RunDueTimers() {

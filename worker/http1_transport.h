@@ -11,12 +11,14 @@
 // matches CurlTransport's, so the engine classifies both alike:
 //   - one connection per request in flight, kept alive and reused (most recently used
 //     first) while the server allows it; at most EngineOptions::concurrency connections;
-//   - a request on a reused connection that the server had closed (nothing came back) is
-//     sent once more on a fresh connection, as libcurl does;
+//   - a request on a reused connection that the server had closed (nothing came back) or
+//     timed out with a 408 is sent once more on a fresh connection, as libcurl does;
 //   - the endpoint's name is resolved when the transport is made and again when a connection
 //     is needed and the addresses are over 60 s old (libcurl's DNS cache time), at most once
-//     a second while it fails; addresses are tried in order until one connects. Resolving blocks the loop: endpoints are normally
-//     numeric, in /etc/hosts or in a local resolver's cache;
+//     a second while it fails. A refresh runs on a thread of its own and the loop keeps the
+//     old addresses meanwhile, so a slow resolver never holds up answers; only while there
+//     is no address at all (so no connection either) does the loop wait for getaddrinfo.
+//     Addresses are tried in order until one connects;
 //   - the request timeout counts from Start, the connect timeout from the connect call.
 //
 // Thread-safety: see http_transport.h.
@@ -28,6 +30,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,7 +79,7 @@ class Http1Transport final : public HttpTransport {
     RequestState state = RequestState::kIdle;
     uint64_t generation = 0;   // counts Starts, so stale timers and done entries are ignored
     int fd = -1;               // its connection while in flight
-    bool resent = false;       // already sent again after a dead reused connection
+    bool resent = false;       // already sent again after a reused connection died or 408'd
     size_t addresses_tried = 0;
     Clock::time_point start;
     std::string head;          // request line and headers, built at Start
@@ -91,6 +94,7 @@ class Http1Transport final : public HttpTransport {
   };
   struct Connection {  // by fd
     explicit Connection(size_t max_body) : parser(max_body) {}
+    uint64_t serial = 0;       // unique over the transport's life, unlike the fd number
     int slot = -1;             // the request on it; -1 when idle
     bool connecting = false;
     bool reused = false;       // carried a whole exchange before this request
@@ -108,8 +112,21 @@ class Http1Transport final : public HttpTransport {
 
   Http1Transport(const EngineOptions& options, Http1Target target, std::string head_prefix,
                  std::unique_ptr<EventPoller> poller);
-  // Resolves the endpoint's name; on failure keeps the addresses it had and the reason.
-  void Resolve();
+  struct Resolved {  // the endpoint's addresses, or why there are none
+    std::vector<sockaddr_storage> addresses;
+    std::vector<socklen_t> lengths;
+    std::string error;
+  };
+  // getaddrinfo: blocks; any thread.
+  static Resolved Resolve(const std::string& host, const std::string& port);
+  // Takes fresh addresses; after a failure keeps the ones it had and the reason.
+  void Adopt(Resolved resolved);
+  // Adopts a finished background resolve; resolves at once when there is no address, and
+  // starts a background resolve when the addresses are old.
+  void RefreshAddresses();
+  // The answer on a reused connection is a 408 and the request was not yet sent again: the
+  // server timed the connection out before reading the request. Marks the request resent.
+  bool TimedOutBeforeTheRequest(int fd);
   void Connect(int slot);
   void OnConnected(int fd);
   void Send(int fd);
@@ -119,12 +136,19 @@ class Http1Transport final : public HttpTransport {
   // The connection failed before an answer: resend on a fresh one when it was a reused one
   // the server had closed, else finish the request with `error`.
   void Broken(int fd, TransferError error, std::string text);
+  // Closes the request's connection and sends the request again on a fresh one.
+  void Reconnect(int fd);
   void Finish(int slot, TransferError error, std::string text);
   // Detaches the request from its connection; keeps the connection for the next request when
   // `reusable`, else closes it.
   void Release(int fd, bool reusable);
   void CloseConnection(int fd);
+  // True while the timer's request is the one in flight in its slot.
+  static bool IsLive(const Timer& timer, const std::vector<Request>& requests);
   static void PopStale(std::deque<Timer>* timers, const std::vector<Request>& requests);
+  // Drops the entries of finished requests from anywhere in `timers` once they are most of
+  // it, so the deque holds O(requests in flight) entries rather than O(timeout x rate).
+  static void DropStale(std::deque<Timer>* timers, const std::vector<Request>& requests);
 
   const EngineOptions& options_;
   const Http1Target target_;
@@ -136,6 +160,13 @@ class Http1Transport final : public HttpTransport {
   Clock::time_point resolved_at_;
   Clock::time_point last_resolve_try_;
   std::string resolve_error_ = "the endpoint's name has no address";
+  struct ResolveJob {  // shared with the resolving thread, which may outlive the transport
+    std::mutex mutex;
+    bool done = false;  // guarded by mutex, as result
+    Resolved result;
+  };
+  std::shared_ptr<ResolveJob> resolving_;  // a background resolve not yet adopted, or null
+  uint64_t connections_made_ = 0;          // numbers the connections (Connection::serial)
   std::vector<Request> requests_;                      // by slot
   std::vector<std::unique_ptr<Connection>> connections_;  // by fd; null when not ours
   std::vector<int> idle_;                              // kept-alive connections, LIFO

@@ -1,7 +1,8 @@
-// The native HTTP/1.1 transport through the engine, against TestHttpServer answering with
-// verbatim bytes: chunked, HTTP/1.0 and close-delimited answers, the request it sends, a kept-
-// alive connection the server dropped, address fallback, malformed answers; and the choice of
-// transport (libcurl when a proxy is configured).
+// The native HTTP/1.1 transport through the engine (and, for races the engine cannot stage,
+// directly), against TestHttpServer answering with verbatim bytes: chunked, HTTP/1.0 and
+// close-delimited answers, the request it sends, a kept-alive connection the server dropped or
+// timed out with a 408, timeouts after the timer sweep, address fallback, malformed answers;
+// and the choice of transport (libcurl when a proxy is configured).
 #include "worker/http1_transport.h"
 
 #include <gtest/gtest.h>
@@ -9,8 +10,10 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include "engine_test_util.h"
 #include "worker/http_engine.h"
@@ -125,6 +128,74 @@ TEST(Http1TransportTest, ResendsWhenAKeptAliveConnectionWasDropped) {
   EXPECT_EQ(result.labels[9], "L-site-9");
   EXPECT_EQ(server.connections(), 10u);
   EXPECT_EQ(server.requests(), 19u);  // every row but the first was sent twice
+}
+
+// Drives `transport` until the request in slot 0 is done; false after ~5 s.
+bool WaitForSlot0(HttpTransport& transport) {
+  for (int i = 0; i < 100; ++i) {
+    transport.RunDueTimers();
+    if (transport.NextDone() == 0) return true;
+    transport.Wait(50);
+  }
+  return false;
+}
+
+class TimedOut408Test : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TimedOut408Test, ResendsWhenAReusedConnectionTimedOutWith408) {
+  // The server answers, then times the idle connection out with a 408 and closes it. The
+  // second request goes out on that connection before the client has read the 408 (no Wait in
+  // between), so the 408 is no answer to it: it is sent again on a fresh connection.
+  const std::string timed_out = GetParam();
+  TestHttpServer server([&timed_out](const TestRequest& r, uint64_t) {
+    TestResponse response = EchoLabel(r);
+    response.then_on_idle = timed_out;
+    return response;
+  });
+  const EngineOptions options = TestOptions(server.url());
+  Result<std::unique_ptr<Http1Transport>> transport =
+      Http1Transport::Create(options, {"Content-Type: application/json"});
+  ASSERT_TRUE(transport.ok()) << transport.status().ToString();
+  const std::string first = R"({"website":"a"})";
+  ASSERT_TRUE((*transport)->Start(0, first, "job/0/0").ok());
+  ASSERT_TRUE(WaitForSlot0(**transport));
+  EXPECT_EQ((*transport)->Report(0).http_status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the 408 is on its way
+  const std::string second = R"({"website":"b"})";
+  ASSERT_TRUE((*transport)->Start(0, second, "job/0/1").ok());
+  ASSERT_TRUE(WaitForSlot0(**transport));
+  const TransferReport report = (*transport)->Report(0);
+  EXPECT_EQ(report.error, TransferError::kNone) << report.error_text;
+  EXPECT_EQ(report.http_status, 200);
+  EXPECT_EQ(report.body, EchoLabel(server.received().back()).body);
+  EXPECT_EQ(server.connections(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Framings, TimedOut408Test,
+    ::testing::Values(  // as Node.js sends it (the close ends it), and with a length
+        "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"));
+
+TEST(Http1TransportTest, TimeoutsStillFireAfterFinishedRequestsAreSweptFromTheTimers) {
+  // Row 0 stalls; 299 quick answers behind it at concurrency 4 leave their timer entries
+  // queued behind row 0's, so the deque is swept (past 2 x 4 + 64 entries) many times before
+  // row 0's timeout is due. The sweep must keep it: row 0 times out, the rest succeed.
+  TestHttpServer server([](const TestRequest& r, uint64_t) {
+    TestResponse response = EchoLabel(r);
+    if (r.body.find("\"site-0\"") != std::string::npos) response.fault = Fault::kStall;
+    return response;
+  });
+  EngineOptions options = TestOptions(server.url());
+  options.concurrency = 4;
+  options.retries = 0;
+  options.timeout = std::chrono::seconds(3);
+  const ChunkLabels result = LabelNative(options, MakeBatch(300));
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].row, 0u);
+  EXPECT_EQ(result.errors[0].reason.rfind("timeout after 3 s", 0), 0u)
+      << result.errors[0].reason;
+  EXPECT_EQ(server.requests(), 300u);
 }
 
 TEST(Http1TransportTest, MalformedAnswersFailTheRowWithTheReason) {

@@ -123,6 +123,10 @@ void TestHttpServer::ServeConnection(int fd) {
     if (keep_open) Answer(fd, response);
     keep_open = keep_open && (response.fault == Fault::kNone ||
                               response.fault == Fault::kRawKeepOpen);
+    if (keep_open && !response.then_on_idle.empty()) {
+      if (!WaitForStop(std::chrono::milliseconds(50))) SendAll(fd, response.then_on_idle);
+      keep_open = false;
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
   open_fds_.erase(fd);

@@ -45,6 +45,10 @@ struct TestResponse {
   Fault fault = Fault::kNone;
   std::chrono::milliseconds delay{0};  // before answering
   std::string raw{};                   // the whole answer, for Fault::kRaw*
+  // Sent 50 ms after the answer, whatever the client sent meanwhile (left unread), and then
+  // the connection is closed: a server timing out a kept-alive connection with a 408.
+  // Empty: nothing.
+  std::string then_on_idle{};
 };
 
 // Called for every request with its 0-based sequence number over the server's life.
