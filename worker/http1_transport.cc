@@ -106,26 +106,29 @@ Result<Http1Target> ParseHttp1Target(const std::string& url) {
 }
 
 Result<std::unique_ptr<Http1Transport>> Http1Transport::Create(
-    const EngineOptions& options, const std::vector<std::string>& headers) {
+    const EngineOptions& options, const std::vector<std::string>& headers, Resolver resolver) {
   Result<Http1Target> target = ParseHttp1Target(options.endpoint);
   if (!target.ok()) return target.status();
   Result<std::unique_ptr<EventPoller>> poller = EventPoller::Create();
   if (!poller.ok()) return poller.status();
   std::string prefix = HeadPrefix(*target, headers);
   std::unique_ptr<Http1Transport> transport(new Http1Transport(
-      options, std::move(target).value(), std::move(prefix), std::move(poller).value()));
+      options, std::move(target).value(), std::move(prefix), std::move(poller).value(),
+      std::move(resolver)));
   // A name that does not resolve yet fails requests, retryably, until it does.
   transport->last_resolve_try_ = Clock::now();
-  transport->Adopt(Resolve(transport->target_.host, transport->target_.port));
+  transport->Adopt(transport->resolver_(transport->target_.host, transport->target_.port));
   return transport;
 }
 
 Http1Transport::Http1Transport(const EngineOptions& options, Http1Target target,
-                               std::string head_prefix, std::unique_ptr<EventPoller> poller)
+                               std::string head_prefix, std::unique_ptr<EventPoller> poller,
+                               Resolver resolver)
     : options_(options),
       target_(std::move(target)),
       head_prefix_(std::move(head_prefix)),
-      poller_(std::move(poller)) {}
+      poller_(std::move(poller)),
+      resolver_(std::move(resolver)) {}
 
 Http1Transport::~Http1Transport() {
   for (size_t fd = 0; fd < connections_.size(); ++fd) {
@@ -133,8 +136,8 @@ Http1Transport::~Http1Transport() {
   }
 }
 
-Http1Transport::Resolved Http1Transport::Resolve(const std::string& host,
-                                                 const std::string& port) {
+Http1Transport::Resolved Http1Transport::SystemResolve(const std::string& host,
+                                                       const std::string& port) {
   Resolved resolved;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -178,15 +181,15 @@ void Http1Transport::RefreshAddresses() {
   if (resolving_ != nullptr || now - last_resolve_try_ <= kResolveRetryGap) return;
   if (addresses_.empty()) {  // no connection can exist: nothing to hold up, so wait for it
     last_resolve_try_ = now;
-    return Adopt(Resolve(target_.host, target_.port));
+    return Adopt(resolver_(target_.host, target_.port));
   }
   if (now - resolved_at_ <= kResolveLifetime) return;
   last_resolve_try_ = now;
   auto job = std::make_shared<ResolveJob>();
   try {
     // Detached: the transport may go away before a slow resolver answers; the job outlives it.
-    std::thread([job, host = target_.host, port = target_.port] {
-      Resolved resolved = Resolve(host, port);
+    std::thread([job, resolver = resolver_, host = target_.host, port = target_.port] {
+      Resolved resolved = resolver(host, port);
       std::lock_guard<std::mutex> lock(job->mutex);
       job->result = std::move(resolved);
       job->done = true;
@@ -374,8 +377,10 @@ void Http1Transport::Broken(int fd, TransferError error, std::string text) {
   const int slot = connection.slot;
   Request& request = requests_[slot];
   const bool dead_reused = connection.reused && !connection.parser.started() && !request.resent;
-  const bool other_address = connection.connecting && error == TransferError::kConnect &&
-                             request.addresses_tried < addresses_.size();
+  const bool other_address =
+      connection.connecting &&
+      (error == TransferError::kConnect || error == TransferError::kConnectTimeout) &&
+      request.addresses_tried < addresses_.size();
   if (!dead_reused && !other_address) return Finish(slot, error, std::move(text));
   request.resent = request.resent || dead_reused;
   Reconnect(fd);
@@ -477,7 +482,7 @@ void Http1Transport::RunDueTimers() {
     connect_timeouts_.pop_front();
     const int fd = requests_[slot].fd;
     if (fd >= 0 && connections_[fd]->connecting && connections_[fd]->connect_deadline <= now) {
-      Finish(slot, TransferError::kConnectTimeout, "");
+      Broken(fd, TransferError::kConnectTimeout, "");  // the next address, if any
     }
   }
 }

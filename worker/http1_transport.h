@@ -19,7 +19,8 @@
 //     old addresses meanwhile, so a slow resolver never holds up answers; only while there
 //     is no address at all (so no connection either) does the loop wait for getaddrinfo.
 //     Addresses are tried in order until one connects;
-//   - the request timeout counts from Start, the connect timeout from the connect call.
+//   - the request timeout counts from Start, the connect timeout from each connect call; a
+//     connect that is refused or times out moves on to the next address while there is one.
 //
 // Thread-safety: see http_transport.h.
 #pragma once
@@ -29,6 +30,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,10 +57,22 @@ Result<Http1Target> ParseHttp1Target(const std::string& url);
 
 class Http1Transport final : public HttpTransport {
  public:
+  struct Resolved {  // the endpoint's addresses, or why there are none
+    std::vector<sockaddr_storage> addresses;
+    std::vector<socklen_t> lengths;
+    std::string error;
+  };
+  // Looks a host and port up; may block; called on the loop's thread or a thread of its own.
+  using Resolver = std::function<Resolved(const std::string& host, const std::string& port)>;
+  // getaddrinfo.
+  static Resolved SystemResolve(const std::string& host, const std::string& port);
+
   // `headers` as in CreateTransport. InvalidArgument for an endpoint ParseHttp1Target
   // refuses, Internal when the kernel refuses an epoll set. `options` must outlive it.
+  // `resolver`: SystemResolve but in tests.
   static Result<std::unique_ptr<Http1Transport>> Create(const EngineOptions& options,
-                                                        const std::vector<std::string>& headers);
+                                                        const std::vector<std::string>& headers,
+                                                        Resolver resolver = SystemResolve);
   ~Http1Transport() override;  // closes every connection
 
   Status Start(int slot, std::string_view body, std::string_view idempotency_key) override;
@@ -111,14 +125,7 @@ class Http1Transport final : public HttpTransport {
   };
 
   Http1Transport(const EngineOptions& options, Http1Target target, std::string head_prefix,
-                 std::unique_ptr<EventPoller> poller);
-  struct Resolved {  // the endpoint's addresses, or why there are none
-    std::vector<sockaddr_storage> addresses;
-    std::vector<socklen_t> lengths;
-    std::string error;
-  };
-  // getaddrinfo: blocks; any thread.
-  static Resolved Resolve(const std::string& host, const std::string& port);
+                 std::unique_ptr<EventPoller> poller, Resolver resolver);
   // Takes fresh addresses; after a failure keeps the ones it had and the reason.
   void Adopt(Resolved resolved);
   // Adopts a finished background resolve; resolves at once when there is no address, and
@@ -134,7 +141,8 @@ class Http1Transport final : public HttpTransport {
   void OnEvent(int fd, uint32_t events);
   void Watch(int fd, uint32_t events);
   // The connection failed before an answer: resend on a fresh one when it was a reused one
-  // the server had closed, else finish the request with `error`.
+  // the server had closed, or when a connect was refused or timed out and the name has an
+  // address not yet tried; else finish the request with `error`.
   void Broken(int fd, TransferError error, std::string text);
   // Closes the request's connection and sends the request again on a fresh one.
   void Reconnect(int fd);
@@ -154,6 +162,7 @@ class Http1Transport final : public HttpTransport {
   const Http1Target target_;
   const std::string head_prefix_;  // "POST path HTTP/1.1\r\nHost: ...\r\n...Idempotency-Key: "
   std::unique_ptr<EventPoller> poller_;
+  const Resolver resolver_;
   std::vector<sockaddr_storage> addresses_;
   std::vector<socklen_t> address_lengths_;
   size_t preferred_address_ = 0;   // the last one that connected

@@ -1,18 +1,23 @@
 // The native HTTP/1.1 transport through the engine (and, for races the engine cannot stage,
 // directly), against TestHttpServer answering with verbatim bytes: chunked, HTTP/1.0 and
 // close-delimited answers, the request it sends, a kept-alive connection the server dropped or
-// timed out with a 408, timeouts after the timer sweep, address fallback, malformed answers;
+// timed out with a 408, timeouts after the timer sweep, address fallback after a refused or a
+// timed-out connect, malformed answers;
 // and the choice of transport (libcurl when a proxy is configured).
 #include "worker/http1_transport.h"
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "engine_test_util.h"
@@ -130,14 +135,30 @@ TEST(Http1TransportTest, ResendsWhenAKeptAliveConnectionWasDropped) {
   EXPECT_EQ(server.requests(), 19u);  // every row but the first was sent twice
 }
 
-// Drives `transport` until the request in slot 0 is done; false after ~5 s.
-bool WaitForSlot0(HttpTransport& transport) {
+// A native transport for `options`, or null (and a test failure).
+std::unique_ptr<Http1Transport> NativeTransport(
+    const EngineOptions& options,
+    Http1Transport::Resolver resolver = Http1Transport::SystemResolve) {
+  Result<std::unique_ptr<Http1Transport>> transport =
+      Http1Transport::Create(options, {"Content-Type: application/json"}, std::move(resolver));
+  EXPECT_TRUE(transport.ok()) << transport.status().ToString();
+  return transport.ok() ? std::move(transport).value() : nullptr;
+}
+
+// Sends `body` from slot 0 and drives `transport` until it is done; a failure (and a timeout
+// report) when that takes over ~5 s.
+TransferReport PostFromSlot0(HttpTransport& transport, const std::string& body,
+                             const std::string& idempotency_key) {
+  EXPECT_TRUE(transport.Start(0, body, idempotency_key).ok());
   for (int i = 0; i < 100; ++i) {
     transport.RunDueTimers();
-    if (transport.NextDone() == 0) return true;
+    if (transport.NextDone() == 0) return transport.Report(0);
     transport.Wait(50);
   }
-  return false;
+  ADD_FAILURE() << "the request did not finish";
+  TransferReport report;
+  report.error = TransferError::kTimeout;
+  return report;
 }
 
 class TimedOut408Test : public ::testing::TestWithParam<std::string> {};
@@ -153,18 +174,11 @@ TEST_P(TimedOut408Test, ResendsWhenAReusedConnectionTimedOutWith408) {
     return response;
   });
   const EngineOptions options = TestOptions(server.url());
-  Result<std::unique_ptr<Http1Transport>> transport =
-      Http1Transport::Create(options, {"Content-Type: application/json"});
-  ASSERT_TRUE(transport.ok()) << transport.status().ToString();
-  const std::string first = R"({"website":"a"})";
-  ASSERT_TRUE((*transport)->Start(0, first, "job/0/0").ok());
-  ASSERT_TRUE(WaitForSlot0(**transport));
-  EXPECT_EQ((*transport)->Report(0).http_status, 200);
+  const std::unique_ptr<Http1Transport> transport = NativeTransport(options);
+  ASSERT_NE(transport, nullptr);
+  EXPECT_EQ(PostFromSlot0(*transport, R"({"website":"a"})", "job/0/0").http_status, 200);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the 408 is on its way
-  const std::string second = R"({"website":"b"})";
-  ASSERT_TRUE((*transport)->Start(0, second, "job/0/1").ok());
-  ASSERT_TRUE(WaitForSlot0(**transport));
-  const TransferReport report = (*transport)->Report(0);
+  const TransferReport report = PostFromSlot0(*transport, R"({"website":"b"})", "job/0/1");
   EXPECT_EQ(report.error, TransferError::kNone) << report.error_text;
   EXPECT_EQ(report.http_status, 200);
   EXPECT_EQ(report.body, EchoLabel(server.received().back()).body);
@@ -176,6 +190,67 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(  // as Node.js sends it (the close ends it), and with a length
         "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n",
         "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"));
+
+// A loopback port whose connects time out, like a host gone without a word: listening with
+// a full accept queue (one connection never accepted), so the kernel drops further SYNs.
+class BlackholePort {
+ public:
+  BlackholePort() {
+    sockaddr_in address = Loopback(0);
+    bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    listen(listener_, 0);
+    socklen_t length = sizeof(address);
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    connect(filler_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  }
+  ~BlackholePort() {
+    close(filler_);
+    close(listener_);
+  }
+  int port() const { return port_; }
+
+  static sockaddr_in Loopback(int port) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    return address;
+  }
+
+ private:
+  const int listener_ = socket(AF_INET, SOCK_STREAM, 0);
+  const int filler_ = socket(AF_INET, SOCK_STREAM, 0);
+  int port_ = 0;
+};
+
+TEST(Http1TransportTest, AConnectTimeoutMovesOnToTheNextAddress) {
+  // The endpoint's name has two addresses; the first swallows connects. The request moves on
+  // to the second once the connect timeout passes, instead of failing the attempt (and every
+  // retry after it, all on the same dead address).
+  BlackholePort blackhole;
+  TestHttpServer server([](const TestRequest& r, uint64_t) { return EchoLabel(r); });
+  const auto resolver = [&](const std::string&, const std::string&) {
+    Http1Transport::Resolved resolved;
+    for (const int port : {blackhole.port(), server.port()}) {
+      const sockaddr_in address = BlackholePort::Loopback(port);
+      sockaddr_storage stored{};
+      std::memcpy(&stored, &address, sizeof(address));
+      resolved.addresses.push_back(stored);
+      resolved.lengths.push_back(sizeof(address));
+    }
+    return resolved;
+  };
+  EngineOptions options = TestOptions("http://endpoint.test/classify");
+  options.connect_timeout = std::chrono::milliseconds(300);
+  options.timeout = std::chrono::seconds(4);
+  const std::unique_ptr<Http1Transport> transport = NativeTransport(options, resolver);
+  ASSERT_NE(transport, nullptr);
+  const TransferReport report = PostFromSlot0(*transport, R"({"website":"a"})", "job/0/0");
+  EXPECT_EQ(report.error, TransferError::kNone) << report.error_text;
+  EXPECT_EQ(report.http_status, 200);
+  EXPECT_EQ(server.requests(), 1u);
+}
 
 TEST(Http1TransportTest, TimeoutsStillFireAfterFinishedRequestsAreSweptFromTheTimers) {
   // Row 0 stalls; 299 quick answers behind it at concurrency 4 leave their timer entries
