@@ -10,8 +10,7 @@
 // the slots in use.
 // A reused connection: the server may have closed it, or timed it out with a 408 (Node.js,
 // Apache), just as a request went out on it; the request is then sent once more on a fresh
-// connection without spending an attempt (after a close as libcurl does; after a 408 as
-// browsers do; libcurl instead polls a connection before reusing it, which narrows the race).
+// connection without spending an attempt (see the header).
 // Invariants: a request in flight owns exactly one connection (Request::fd, Connection::slot);
 // an idle connection is in idle_ and has slot -1; a finished request is in done_ until
 // NextDone hands it out.

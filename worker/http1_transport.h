@@ -11,8 +11,10 @@
 // matches CurlTransport's, so the engine classifies both alike:
 //   - one connection per request in flight, kept alive and reused (most recently used
 //     first) while the server allows it; at most EngineOptions::concurrency connections;
-//   - a request on a reused connection that the server had closed (nothing came back) or
-//     timed out with a 408 is sent once more on a fresh connection, as libcurl does;
+//   - a request on a reused connection that the server had closed (nothing came back) is
+//     sent once more on a fresh connection, as libcurl does; so is one answered by a 408 (the
+//     server timed the idle connection out as the request went out), as browsers do, where
+//     libcurl instead polls a connection before reusing it;
 //   - the endpoint's name is resolved when the transport is made and again when a connection
 //     is needed and the addresses are over 60 s old (libcurl's DNS cache time), at most once
 //     a second while it fails. A refresh runs on a thread of its own and the loop keeps the
@@ -123,6 +125,11 @@ class Http1Transport final : public HttpTransport {
     int slot;
     uint64_t generation;
   };
+  struct ResolveJob {  // shared with the resolving thread, which may outlive the transport
+    std::mutex mutex;
+    bool done = false;  // guarded by mutex, as result
+    Resolved result;
+  };
 
   Http1Transport(const EngineOptions& options, Http1Target target, std::string head_prefix,
                  std::unique_ptr<EventPoller> poller, Resolver resolver);
@@ -169,11 +176,6 @@ class Http1Transport final : public HttpTransport {
   Clock::time_point resolved_at_;
   Clock::time_point last_resolve_try_;
   std::string resolve_error_ = "the endpoint's name has no address";
-  struct ResolveJob {  // shared with the resolving thread, which may outlive the transport
-    std::mutex mutex;
-    bool done = false;  // guarded by mutex, as result
-    Resolved result;
-  };
   std::shared_ptr<ResolveJob> resolving_;  // a background resolve not yet adopted, or null
   uint64_t connections_made_ = 0;          // numbers the connections (Connection::serial)
   std::vector<Request> requests_;                      // by slot

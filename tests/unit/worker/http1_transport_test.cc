@@ -2,8 +2,8 @@
 // directly), against TestHttpServer answering with verbatim bytes: chunked, HTTP/1.0 and
 // close-delimited answers, the request it sends, a kept-alive connection the server dropped or
 // timed out with a 408, timeouts after the timer sweep, address fallback after a refused or a
-// timed-out connect, malformed answers;
-// and the choice of transport (libcurl when a proxy is configured).
+// timed-out connect, malformed answers; and the choice of transport (libcurl when a proxy is
+// configured).
 #include "worker/http1_transport.h"
 
 #include <gtest/gtest.h>
