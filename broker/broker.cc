@@ -6,20 +6,15 @@
 #include <chrono>
 
 #include "broker/failed_chunk.h"
-#include "common/peer_policy.h"
+#include "net/peer_policy.h"
 #include "common/redact.h"
-#include "common/zmq_io.h"
+#include "common/overloaded.h"
+#include "net/zmq_io.h"
 
 namespace sieve {
 namespace {
 
 constexpr int kPollMs = 100;
-constexpr int64_t kMaxMessageBytes = int64_t{300} << 20;
-
-template <typename... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
 
 }  // namespace
 
@@ -57,7 +52,7 @@ Broker::Broker(zmq::context_t& context, BrokerOptions options, std::unique_ptr<J
       registry_(options_.metrics_registry ? options_.metrics_registry
                                           : std::make_shared<prometheus::Registry>()),
       metrics_(*registry_) {
-  ConfigureSocket(socket_, kMaxMessageBytes);
+  ConfigureSocket(socket_);
   socket_.set(zmq::sockopt::router_mandatory, 1);
 }
 

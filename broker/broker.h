@@ -28,8 +28,8 @@
 #include "broker/broker_metrics.h"
 #include "broker/job_book.h"
 #include "broker/lease_table.h"
-#include "common/curve.h"
-#include "common/zap_authenticator.h"
+#include "net/curve.h"
+#include "net/zap_authenticator.h"
 #include "broker/status_board.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -50,7 +50,7 @@ struct BrokerOptions {
   // Where the broker's metrics live (served by a MetricsServer); null: a private registry.
   std::shared_ptr<prometheus::Registry> metrics_registry;
   // CURVE: the broker's own keys; with them, `allow_dir` lists the peers admitted, by role
-  // (common/zap_authenticator.h). Without keys: plaintext, every peer has every role.
+  // (net/zap_authenticator.h). Without keys: plaintext, every peer has every role.
   CurveConfig curve;
   std::string allow_dir;
   // Per-client limits (a client is its public key with CURVE, "local" without), so one client

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "client/submit.h"
-#include "common/curve.h"
+#include "net/curve.h"
 
 namespace sieve {
 

@@ -8,7 +8,7 @@
 #include "client/exit_codes.h"
 #include "client/run_command.h"
 #include "common/config.h"
-#include "common/security_flags.h"
+#include "net/security_flags.h"
 #include "proto/constants.h"
 
 namespace {

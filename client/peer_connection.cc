@@ -1,11 +1,9 @@
 #include "client/peer_connection.h"
 
-#include "common/zmq_io.h"
+#include "net/zmq_io.h"
 
 namespace sieve {
 namespace {
-
-constexpr int64_t kMaxMessageBytes = int64_t{300} << 20;
 
 // The request id a reply echoes, if its command has one.
 std::optional<uint64_t> ReplyRequestId(const proto::Message& message) {
@@ -45,7 +43,7 @@ PeerConnection::PeerConnection(zmq::context_t& context, std::string endpoint,
     : endpoint_(std::move(endpoint)),
       socket_(context, zmq::socket_type::dealer),
       curve_(curve.enabled()) {
-  ConfigureSocket(socket_, kMaxMessageBytes);
+  ConfigureSocket(socket_);
   ApplyCurveClient(socket_, curve, server_key);
   socket_.connect(endpoint_);
 }

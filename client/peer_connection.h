@@ -14,7 +14,7 @@
 
 #include <zmq.hpp>
 
-#include "common/curve.h"
+#include "net/curve.h"
 #include "common/status.h"
 #include "proto/codec.h"
 

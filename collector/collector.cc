@@ -7,20 +7,15 @@
 
 #include "common/csv_record.h"
 #include "common/file_util.h"
-#include "common/peer_policy.h"
-#include "common/zmq_io.h"
+#include "net/peer_policy.h"
+#include "common/overloaded.h"
+#include "net/zmq_io.h"
 #include "proto/job_id.h"
 
 namespace sieve {
 namespace {
 
 constexpr int kPollMs = 100;
-constexpr int64_t kMaxMessageBytes = int64_t{300} << 20;
-
-template <typename... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
 
 // Counts the records in `labelled`; Corrupt when they do not parse.
 Result<uint64_t> CountRecords(std::string_view labelled) {
@@ -77,7 +72,7 @@ Collector::Collector(zmq::context_t& context, CollectorOptions options)
       registry_(options_.metrics_registry ? options_.metrics_registry
                                           : std::make_shared<prometheus::Registry>()),
       metrics_(*registry_) {
-  ConfigureSocket(router_, kMaxMessageBytes);
+  ConfigureSocket(router_);
 }
 
 Collector::~Collector() = default;
@@ -102,7 +97,7 @@ Status Collector::RecoverJobs() {
 
 void Collector::ConnectBroker() {
   broker_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
-  ConfigureSocket(*broker_, kMaxMessageBytes);
+  ConfigureSocket(*broker_);
   ApplyCurveClient(*broker_, options_.curve, options_.curve.broker_public_key);
   broker_->connect(options_.broker);
   broker_seen_ms_ = options_.clock->NowMs();

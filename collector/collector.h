@@ -28,8 +28,8 @@
 #include "collector/collector_metrics.h"
 #include "collector/job_output.h"
 #include "common/clock.h"
-#include "common/curve.h"
-#include "common/zap_authenticator.h"
+#include "net/curve.h"
+#include "net/zap_authenticator.h"
 #include "common/status.h"
 #include "proto/codec.h"
 
@@ -48,7 +48,7 @@ struct CollectorOptions {
   // Where the collector's metrics live (served by a MetricsServer); null: a private registry.
   std::shared_ptr<prometheus::Registry> metrics_registry;
   // CURVE: own keys and the broker's public key; with them, `allow_dir` lists the workers and
-  // clients admitted (common/zap_authenticator.h). Without keys: plaintext, loopback.
+  // clients admitted (net/zap_authenticator.h). Without keys: plaintext, loopback.
   CurveConfig curve;
   std::string allow_dir;
 };

@@ -7,7 +7,7 @@
 #include "common/daemon_flags.h"
 #include "common/logging.h"
 #include "common/metrics_server.h"
-#include "common/security_flags.h"
+#include "net/security_flags.h"
 #include "common/shutdown.h"
 
 int main(int argc, char** argv) {

@@ -97,6 +97,9 @@ inline constexpr std::size_t kMaxStringBytes = 64 << 10;   // any msgpack str
 inline constexpr std::size_t kMaxArrayElements = 1 << 16;  // any msgpack array
 inline constexpr std::size_t kMaxMapEntries = 256;         // any msgpack map
 inline constexpr std::size_t kMaxDepth = 8;                // container nesting
+// Largest whole multipart message a Sieve socket accepts (ZMQ_MAXMSGSIZE): a bulk frame at
+// its limit plus the header and framing, with room to spare. Refused by libzmq unbuffered.
+inline constexpr int64_t kMaxMessageBytes = int64_t{300} << 20;
 
 // Reliability (Paranoid Pirate): a peer is dead after kHeartbeatLiveness missed intervals.
 inline constexpr std::uint32_t kHeartbeatIntervalMs = 1000;

@@ -8,7 +8,7 @@
 #include "common/daemon_flags.h"
 #include "common/logging.h"
 #include "common/metrics_server.h"
-#include "common/security_flags.h"
+#include "net/security_flags.h"
 #include "common/shutdown.h"
 #include "worker/engine_flags.h"
 #include "worker/worker_node.h"

@@ -7,12 +7,12 @@
 
 #include "common/csv_record.h"
 #include "common/csv_writer.h"
-#include "common/zmq_io.h"
+#include "common/overloaded.h"
+#include "net/zmq_io.h"
 
 namespace sieve {
 namespace {
 
-constexpr int64_t kMaxMessageBytes = int64_t{300} << 20;
 constexpr int kEnginePollMs = 50;
 constexpr int64_t kEngineIdleMs = 30'000;
 constexpr uint32_t kMaxRelabels = 10;
@@ -20,11 +20,6 @@ constexpr int64_t kRelabelFirstMs = 1'000;
 constexpr int64_t kRelabelMaxMs = 30'000;
 constexpr int64_t kHandbackPauseFirstMs = 5'000;
 constexpr int64_t kHandbackPauseMaxMs = 60'000;
-
-template <typename... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
 
 std::string DefaultName() {
   char host[256] = "worker";
@@ -112,7 +107,7 @@ uint32_t WorkerNode::FreeSlots() const {
 
 void WorkerNode::ConnectBroker() {
   broker_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
-  ConfigureSocket(*broker_, kMaxMessageBytes);
+  ConfigureSocket(*broker_);
   ApplyCurveClient(*broker_, options_.curve, options_.curve.broker_public_key);
   broker_->connect(options_.broker);
   broker_seen_ms_ = options_.clock->NowMs();
@@ -391,7 +386,7 @@ zmq::socket_t& WorkerNode::CollectorSocket(const std::string& endpoint,
   auto it = collectors_.find({endpoint, public_key});
   if (it != collectors_.end()) return *it->second;
   auto socket = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
-  ConfigureSocket(*socket, kMaxMessageBytes);
+  ConfigureSocket(*socket);
   ApplyCurveClient(*socket, options_.curve, public_key);
   socket->connect(endpoint);
   zmq::socket_t& ref = *socket;

@@ -38,7 +38,7 @@
 #include <zmq.hpp>
 
 #include "common/clock.h"
-#include "common/curve.h"
+#include "net/curve.h"
 #include "common/status.h"
 #include "proto/codec.h"
 #include "worker/engine_options.h"

@@ -1,7 +1,7 @@
 // CURVE keys: generating, storing and loading ZeroMQ CURVE keypairs, and applying them to
 // sockets. With keys configured every TCP socket of Sieve is encrypted and authenticated
 // (CurveZMQ); the server side checks the client's public key against an allow-list through
-// ZAP (common/zap_authenticator.h).
+// ZAP (net/zap_authenticator.h).
 //
 // Key files hold one Z85-encoded key (40 characters) on the first line. `NAME.key` (the secret
 // key, mode 0600) and `NAME.pub` (the public key) are written by `sieve keygen`. Secrets are

@@ -1,11 +1,11 @@
-#include "common/zap_authenticator.h"
+#include "net/zap_authenticator.h"
 
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
 #include <vector>
 
-#include "common/curve.h"
+#include "net/curve.h"
 
 namespace sieve {
 namespace {

@@ -14,8 +14,8 @@
 
 #include <string>
 
-#include "common/curve.h"
-#include "common/listen_policy.h"
+#include "net/curve.h"
+#include "net/listen_policy.h"
 
 namespace sieve {
 
@@ -29,7 +29,7 @@ struct SecurityFlags {
   Result<CurveConfig> Load() const { return LoadCurveConfig(curve_key, broker_key); }
 
   // Load(), for a process that binds `listen`: also refuses a plaintext non-loopback bind
-  // unless --insecure (common/listen_policy.h).
+  // unless --insecure (net/listen_policy.h).
   Result<CurveConfig> LoadForListener(const std::string& listen) const {
     Result<CurveConfig> curve = Load();
     if (!curve.ok()) return curve;

@@ -21,8 +21,8 @@
 namespace sieve {
 
 // Socket options every Sieve socket gets: no linger on close, a cap on incoming message
-// size (refused by libzmq before it is buffered), and TCP keepalive.
-void ConfigureSocket(zmq::socket_t& socket, int64_t max_message_bytes);
+// size (proto::kMaxMessageBytes, refused by libzmq before it is buffered), and TCP keepalive.
+void ConfigureSocket(zmq::socket_t& socket);
 
 // Receives one multipart message without waiting. nullopt when none is waiting. When
 // `user_id` is given it receives the ZAP User-Id of the sender ("ROLE:KEY" with CURVE,

@@ -5,7 +5,7 @@
 // every peer is PeerRole::kAny (loopback only, by default) and may send anything.
 #pragma once
 
-#include "common/zap_authenticator.h"
+#include "net/zap_authenticator.h"
 #include "proto/constants.h"
 
 namespace sieve {

@@ -1,4 +1,4 @@
-#include "common/peer_policy.h"
+#include "net/peer_policy.h"
 
 namespace sieve {
 

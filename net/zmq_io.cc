@@ -1,10 +1,10 @@
-#include "common/zmq_io.h"
+#include "net/zmq_io.h"
 
 namespace sieve {
 
-void ConfigureSocket(zmq::socket_t& socket, int64_t max_message_bytes) {
+void ConfigureSocket(zmq::socket_t& socket) {
   socket.set(zmq::sockopt::linger, 0);
-  socket.set(zmq::sockopt::maxmsgsize, max_message_bytes);
+  socket.set(zmq::sockopt::maxmsgsize, proto::kMaxMessageBytes);
   socket.set(zmq::sockopt::tcp_keepalive, 1);
   socket.set(zmq::sockopt::sndhwm, 10000);
   socket.set(zmq::sockopt::rcvhwm, 10000);

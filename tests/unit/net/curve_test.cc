@@ -8,11 +8,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "common/curve.h"
+#include "net/curve.h"
 #include "common/file_util.h"
-#include "common/peer_policy.h"
-#include "common/zap_authenticator.h"
-#include "common/zmq_io.h"
+#include "net/peer_policy.h"
+#include "net/zap_authenticator.h"
+#include "net/zmq_io.h"
 
 namespace sieve {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/listen_policy.h"
+#include "net/listen_policy.h"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "common/curve.h"
+#include "net/curve.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
