@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package Sieve needs to build, test and benchmark.
+# Installs the Debian 12 packages Sieve needs.
+#   install-deps.sh         everything: build, test and benchmark (what scripts/test.sh runs)
+#   install-deps.sh build   only what building the programs needs (what quickstart.sh runs)
 # Idempotent and non-interactive: packages already present are skipped without touching apt.
 set -euo pipefail
 
-PACKAGES=(
-  # toolchain
-  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev git
-  # libraries (design.md, "Dependencies")
+BUILD_PACKAGES=(
+  # toolchain (ccache: rebuilds after a change or in a second clone take seconds)
+  build-essential cmake ninja-build pkg-config git ccache
+  # libraries (design.md, "Dependencies"); GoogleTest because CMake looks for it at configure
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libcurl4-openssl-dev libcpp-httplib-dev
   prometheus-cpp-dev libsqlite3-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+TEST_PACKAGES=(
+  # the fuzz preset's compiler and sanitizer runtime
+  clang libclang-rt-14-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev python3 curl procps iproute2 wrk
+  python3 curl procps iproute2 wrk
   # observability tests: a real Prometheus server and promtool (large: ~100 MB)
   prometheus
   # packaging and deploy tests: cpack's DEB generator (dpkg-shlibdeps, file), the YAML of
@@ -22,6 +29,12 @@ PACKAGES=(
   # nginx is also the HTTP benchmark's fast server
   nginx-light openssl
 )
+
+case "${1:-all}" in
+  build) PACKAGES=("${BUILD_PACKAGES[@]}") ;;
+  all) PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  *) echo "usage: install-deps.sh [build|all]" >&2; exit 2 ;;
+esac
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

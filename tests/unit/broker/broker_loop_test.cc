@@ -1,0 +1,201 @@
+// The broker loop in-process on a fake clock (tests/unit/broker/loop_harness.h): dispatch,
+// heartbeat loss, lease expiry, redelivery under a new attempt, stale messages about old
+// attempts, and idempotent commits, each exact in fake time.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/broker/loop_harness.h"
+
+namespace sieve {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::LoopHarness;
+using testing::TestPeer;
+
+constexpr uint32_t kHeartbeatMs = 1000;
+constexpr uint32_t kLiveness = 3;
+constexpr uint32_t kLeaseMs = 5000;
+
+BrokerOptions Options() {
+  BrokerOptions options;
+  options.heartbeat_ms = kHeartbeatMs;
+  options.liveness = kLiveness;
+  options.lease_ms = kLeaseMs;
+  options.publish_ms = 1'000'000;  // no need for metrics here
+  return options;
+}
+
+// A broker with a collector connected and one sealed job of `chunks` chunks of two rows.
+class BrokerLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    collector_ = harness_.Connect();
+    collector_->Send(proto::CollectorReady{"inproc://no-collector", "test-collector", ""});
+    client_ = harness_.Connect();
+  }
+
+  std::string SubmitJob(uint64_t chunks) {
+    proto::Submit submit;
+    submit.request_id = 1;
+    submit.spec.endpoint = "http://127.0.0.1:9/classify";
+    submit.header_record = "website,content\n";
+    client_->Send(submit);
+    std::optional<proto::Submitted> submitted = client_->Await<proto::Submitted>();
+    EXPECT_TRUE(submitted.has_value());
+    if (!submitted) return "";
+    for (uint64_t i = 0; i < chunks; ++i) {
+      client_->Send(proto::Chunk{submitted->job_id, i, 2 * i, 2, "a,b\nc,d\n"});
+      EXPECT_TRUE(client_->Await<proto::ChunkAck>().has_value());
+    }
+    client_->Send(proto::Seal{submitted->job_id, chunks, 2 * chunks});
+    EXPECT_TRUE(client_->Await<proto::Sealed>().has_value());
+    return submitted->job_id;
+  }
+
+  // Advances fake time by one heartbeat interval and keeps `alive` peers (and the collector)
+  // alive: each waits for the broker's heartbeat of the new interval (so the broker has seen
+  // the new time) and answers with its own, naming `leases` for workers.
+  void Tick(std::initializer_list<TestPeer*> alive,
+            const std::vector<proto::LeaseRef>& leases = {}) {
+    harness_.clock().Advance(kHeartbeatMs);
+    ASSERT_TRUE(collector_->Await<proto::Heartbeat>().has_value());
+    collector_->Send(proto::Heartbeat{});
+    for (TestPeer* peer : alive) {
+      ASSERT_TRUE(peer->Await<proto::Heartbeat>().has_value());
+      peer->Send(proto::Heartbeat{leases});
+    }
+  }
+
+  LoopHarness harness_{Options()};
+  std::unique_ptr<TestPeer> collector_;
+  std::unique_ptr<TestPeer> client_;
+};
+
+TEST_F(BrokerLoopTest, AssignsAQueuedChunkToAWorkerWithCredit) {
+  std::string job = SubmitJob(1);
+  auto worker = harness_.Connect();
+  worker->Send(proto::Ready{"w1", 1, 4, "test"});
+  std::optional<proto::Assign> assign = worker->Await<proto::Assign>();
+  ASSERT_TRUE(assign.has_value());
+  EXPECT_EQ(assign->job_id, job);
+  EXPECT_EQ(assign->chunk_index, 0u);
+  EXPECT_EQ(assign->attempt, 1u);
+  EXPECT_EQ(assign->chunk, "a,b\nc,d\n");
+  EXPECT_EQ(assign->collector, "inproc://no-collector");
+}
+
+TEST_F(BrokerLoopTest, NeverSendsMoreAssignsThanTheCreditAnnounced) {
+  SubmitJob(3);
+  auto worker = harness_.Connect();
+  worker->Send(proto::Ready{"w1", 2, 4, "test"});
+  ASSERT_TRUE(worker->Await<proto::Assign>().has_value());
+  ASSERT_TRUE(worker->Await<proto::Assign>().has_value());
+  EXPECT_TRUE(worker->Quiet<proto::Assign>(milliseconds(300)));
+  worker->Send(proto::Ready{"w1", 1, 4, "test"});  // one slot freed: credits add up
+  std::optional<proto::Assign> third = worker->Await<proto::Assign>();
+  ASSERT_TRUE(third.has_value());
+  EXPECT_EQ(third->chunk_index, 2u);
+}
+
+TEST_F(BrokerLoopTest, ASilentWorkerIsDeclaredLostAndItsChunkRedeliveredUnderANewAttempt) {
+  std::string job = SubmitJob(1);
+  auto lost = harness_.Connect();
+  lost->Send(proto::Ready{"lost", 1, 4, "test"});
+  std::optional<proto::Assign> first = lost->Await<proto::Assign>();
+  ASSERT_TRUE(first.has_value());
+  auto survivor = harness_.Connect();
+  survivor->Send(proto::Ready{"survivor", 1, 4, "test"});
+  // Within liveness x interval the chunk stays with the silent worker.
+  for (uint32_t i = 0; i < kLiveness; ++i) Tick({survivor.get()});
+  EXPECT_TRUE(survivor->Quiet<proto::Assign>(milliseconds(200)));
+  // One more interval of silence: lost, and its chunk goes to the survivor as attempt 2.
+  Tick({survivor.get()});
+  std::optional<proto::Assign> second = survivor->Await<proto::Assign>();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->job_id, job);
+  EXPECT_EQ(second->chunk_index, 0u);
+  EXPECT_EQ(second->attempt, first->attempt + 1);
+}
+
+TEST_F(BrokerLoopTest, ALeaseNotNamedInHeartbeatsExpiresAndIsRedelivered) {
+  SubmitJob(1);
+  auto holder = harness_.Connect();
+  holder->Send(proto::Ready{"holder", 1, 4, "test"});
+  std::optional<proto::Assign> first = holder->Await<proto::Assign>();
+  ASSERT_TRUE(first.has_value());
+  auto other = harness_.Connect();
+  other->Send(proto::Ready{"other", 1, 4, "test"});
+  // The holder stays alive but never names the lease: it expires after lease_ms.
+  for (uint32_t i = 0; i < kLeaseMs / kHeartbeatMs; ++i) Tick({holder.get(), other.get()});
+  std::optional<proto::Assign> second = other->Await<proto::Assign>();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->attempt, 2u);
+}
+
+TEST_F(BrokerLoopTest, HeartbeatsNamingTheLeaseKeepItPastTheLeaseTime) {
+  std::string job = SubmitJob(1);
+  auto holder = harness_.Connect();
+  holder->Send(proto::Ready{"holder", 1, 4, "test"});
+  std::optional<proto::Assign> first = holder->Await<proto::Assign>();
+  ASSERT_TRUE(first.has_value());
+  auto other = harness_.Connect();
+  other->Send(proto::Ready{"other", 1, 4, "test"});
+  std::vector<proto::LeaseRef> held{{job, 0, first->attempt}};
+  for (uint32_t i = 0; i < 2 * kLeaseMs / kHeartbeatMs; ++i) {
+    harness_.clock().Advance(kHeartbeatMs);
+    ASSERT_TRUE(collector_->Await<proto::Heartbeat>().has_value());
+    collector_->Send(proto::Heartbeat{});
+    ASSERT_TRUE(holder->Await<proto::Heartbeat>().has_value());
+    holder->Send(proto::Heartbeat{held});
+    ASSERT_TRUE(other->Await<proto::Heartbeat>().has_value());
+    other->Send(proto::Heartbeat{});
+  }
+  EXPECT_TRUE(other->Quiet<proto::Assign>(milliseconds(200)));
+}
+
+TEST_F(BrokerLoopTest, AReleaseAboutAnOldAttemptIsIgnored) {
+  std::string job = SubmitJob(1);
+  auto lost = harness_.Connect();
+  lost->Send(proto::Ready{"lost", 1, 4, "test"});
+  std::optional<proto::Assign> first = lost->Await<proto::Assign>();
+  ASSERT_TRUE(first.has_value());
+  auto survivor = harness_.Connect();
+  survivor->Send(proto::Ready{"survivor", 2, 4, "test"});
+  for (uint32_t i = 0; i <= kLiveness; ++i) Tick({survivor.get()});
+  std::optional<proto::Assign> second = survivor->Await<proto::Assign>();
+  ASSERT_TRUE(second.has_value());
+  // The lost worker wakes up and hands back its old lease: the current one is untouched, so
+  // the chunk is not queued again (the survivor, which has credit left, gets nothing).
+  lost->Send(proto::Release{job, 0, first->attempt, "endpoint unusable"});
+  EXPECT_TRUE(survivor->Quiet<proto::Assign>(milliseconds(300)));
+}
+
+TEST_F(BrokerLoopTest, ACommittedChunkIsNeverHandedOutAgainAndADuplicateCommitIsHarmless) {
+  std::string job = SubmitJob(1);
+  auto worker = harness_.Connect();
+  worker->Send(proto::Ready{"w1", 1, 4, "test"});
+  std::optional<proto::Assign> assign = worker->Await<proto::Assign>();
+  ASSERT_TRUE(assign.has_value());
+  proto::Committed committed{job, 0, assign->attempt, 2, 0};
+  collector_->Send(committed);
+  collector_->Send(committed);  // re-sent after a collector restart
+  worker->Send(proto::Ready{"w1", 1, 4, "test"});
+  // Past the lease time and the liveness of the (now silent) worker: nothing to redeliver.
+  auto other = harness_.Connect();
+  other->Send(proto::Ready{"other", 1, 4, "test"});
+  for (uint32_t i = 0; i <= kLeaseMs / kHeartbeatMs; ++i) Tick({other.get()});
+  EXPECT_TRUE(other->Quiet<proto::Assign>(milliseconds(200)));
+  client_->Send(proto::StatusQuery{7, job});
+  std::optional<proto::StatusReply> status = client_->Await<proto::StatusReply>();
+  ASSERT_TRUE(status.has_value());
+  ASSERT_EQ(status->jobs.size(), 1u);
+  EXPECT_EQ(status->jobs[0].chunks_done, 1u);
+  EXPECT_EQ(status->jobs[0].done_rows, 2u);
+}
+
+}  // namespace
+}  // namespace sieve
