@@ -1,4 +1,4 @@
-// The broker loop in-process on a fake clock (tests/unit/broker/loop_harness.h): dispatch,
+// The broker loop in-process on a fake clock (tests/unit/loop_harness.h): dispatch,
 // heartbeat loss, lease expiry, redelivery under a new attempt, stale messages about old
 // attempts, and idempotent commits, each exact in fake time.
 #include <chrono>
@@ -7,36 +7,46 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/broker/loop_harness.h"
+#include "broker/broker.h"
+#include "common/clock.h"
+#include "tests/unit/loop_harness.h"
 
 namespace sieve {
 namespace {
 
 using std::chrono::milliseconds;
-using testing::LoopHarness;
-using testing::TestPeer;
+using testing::ConnectPeer;
+using testing::LoopThread;
+using testing::TestSocket;
+using TestPeer = TestSocket;
 
 constexpr uint32_t kHeartbeatMs = 1000;
 constexpr uint32_t kLiveness = 3;
 constexpr uint32_t kLeaseMs = 5000;
 
-BrokerOptions Options() {
-  BrokerOptions options;
-  options.heartbeat_ms = kHeartbeatMs;
-  options.liveness = kLiveness;
-  options.lease_ms = kLeaseMs;
-  options.publish_ms = 1'000'000;  // no need for metrics here
-  return options;
-}
-
-// A broker with a collector connected and one sealed job of `chunks` chunks of two rows.
+// A broker on inproc:// and a fake clock, with a collector connected; SubmitJob adds a sealed
+// job of `chunks` chunks of two rows.
 class BrokerLoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    collector_ = harness_.Connect();
+    BrokerOptions options;
+    options.listen = testing::InprocEndpoint("broker");
+    options.data_dir = testing::ScratchDir("broker");
+    options.clock = &clock_;
+    options.heartbeat_ms = kHeartbeatMs;
+    options.liveness = kLiveness;
+    options.lease_ms = kLeaseMs;
+    options.publish_ms = 1'000'000;  // metrics are not under test here
+    Result<std::unique_ptr<Broker>> broker = Broker::Create(context_, options);
+    ASSERT_TRUE(broker.ok()) << broker.status().ToString();
+    endpoint_ = (*broker)->endpoint();
+    loop_ = std::make_unique<LoopThread<Broker>>(std::move(*broker));
+    collector_ = Connect();
     collector_->Send(proto::CollectorReady{"inproc://no-collector", "test-collector", ""});
-    client_ = harness_.Connect();
+    client_ = Connect();
   }
+
+  std::unique_ptr<TestPeer> Connect() { return ConnectPeer(context_, endpoint_); }
 
   std::string SubmitJob(uint64_t chunks) {
     proto::Submit submit;
@@ -61,7 +71,7 @@ class BrokerLoopTest : public ::testing::Test {
   // the new time) and answers with its own, naming `leases` for workers.
   void Tick(std::initializer_list<TestPeer*> alive,
             const std::vector<proto::LeaseRef>& leases = {}) {
-    harness_.clock().Advance(kHeartbeatMs);
+    clock_.Advance(kHeartbeatMs);
     ASSERT_TRUE(collector_->Await<proto::Heartbeat>().has_value());
     collector_->Send(proto::Heartbeat{});
     for (TestPeer* peer : alive) {
@@ -70,14 +80,17 @@ class BrokerLoopTest : public ::testing::Test {
     }
   }
 
-  LoopHarness harness_{Options()};
+  zmq::context_t context_;
+  FakeClock clock_;
+  std::string endpoint_;
+  std::unique_ptr<LoopThread<Broker>> loop_;
   std::unique_ptr<TestPeer> collector_;
   std::unique_ptr<TestPeer> client_;
 };
 
 TEST_F(BrokerLoopTest, AssignsAQueuedChunkToAWorkerWithCredit) {
   std::string job = SubmitJob(1);
-  auto worker = harness_.Connect();
+  auto worker = Connect();
   worker->Send(proto::Ready{"w1", 1, 4, "test"});
   std::optional<proto::Assign> assign = worker->Await<proto::Assign>();
   ASSERT_TRUE(assign.has_value());
@@ -90,7 +103,7 @@ TEST_F(BrokerLoopTest, AssignsAQueuedChunkToAWorkerWithCredit) {
 
 TEST_F(BrokerLoopTest, NeverSendsMoreAssignsThanTheCreditAnnounced) {
   SubmitJob(3);
-  auto worker = harness_.Connect();
+  auto worker = Connect();
   worker->Send(proto::Ready{"w1", 2, 4, "test"});
   ASSERT_TRUE(worker->Await<proto::Assign>().has_value());
   ASSERT_TRUE(worker->Await<proto::Assign>().has_value());
@@ -103,11 +116,11 @@ TEST_F(BrokerLoopTest, NeverSendsMoreAssignsThanTheCreditAnnounced) {
 
 TEST_F(BrokerLoopTest, ASilentWorkerIsDeclaredLostAndItsChunkRedeliveredUnderANewAttempt) {
   std::string job = SubmitJob(1);
-  auto lost = harness_.Connect();
+  auto lost = Connect();
   lost->Send(proto::Ready{"lost", 1, 4, "test"});
   std::optional<proto::Assign> first = lost->Await<proto::Assign>();
   ASSERT_TRUE(first.has_value());
-  auto survivor = harness_.Connect();
+  auto survivor = Connect();
   survivor->Send(proto::Ready{"survivor", 1, 4, "test"});
   // Within liveness x interval the chunk stays with the silent worker.
   for (uint32_t i = 0; i < kLiveness; ++i) Tick({survivor.get()});
@@ -123,11 +136,11 @@ TEST_F(BrokerLoopTest, ASilentWorkerIsDeclaredLostAndItsChunkRedeliveredUnderANe
 
 TEST_F(BrokerLoopTest, ALeaseNotNamedInHeartbeatsExpiresAndIsRedelivered) {
   SubmitJob(1);
-  auto holder = harness_.Connect();
+  auto holder = Connect();
   holder->Send(proto::Ready{"holder", 1, 4, "test"});
   std::optional<proto::Assign> first = holder->Await<proto::Assign>();
   ASSERT_TRUE(first.has_value());
-  auto other = harness_.Connect();
+  auto other = Connect();
   other->Send(proto::Ready{"other", 1, 4, "test"});
   // The holder stays alive but never names the lease: it expires after lease_ms.
   for (uint32_t i = 0; i < kLeaseMs / kHeartbeatMs; ++i) Tick({holder.get(), other.get()});
@@ -138,15 +151,15 @@ TEST_F(BrokerLoopTest, ALeaseNotNamedInHeartbeatsExpiresAndIsRedelivered) {
 
 TEST_F(BrokerLoopTest, HeartbeatsNamingTheLeaseKeepItPastTheLeaseTime) {
   std::string job = SubmitJob(1);
-  auto holder = harness_.Connect();
+  auto holder = Connect();
   holder->Send(proto::Ready{"holder", 1, 4, "test"});
   std::optional<proto::Assign> first = holder->Await<proto::Assign>();
   ASSERT_TRUE(first.has_value());
-  auto other = harness_.Connect();
+  auto other = Connect();
   other->Send(proto::Ready{"other", 1, 4, "test"});
   std::vector<proto::LeaseRef> held{{job, 0, first->attempt}};
   for (uint32_t i = 0; i < 2 * kLeaseMs / kHeartbeatMs; ++i) {
-    harness_.clock().Advance(kHeartbeatMs);
+    clock_.Advance(kHeartbeatMs);
     ASSERT_TRUE(collector_->Await<proto::Heartbeat>().has_value());
     collector_->Send(proto::Heartbeat{});
     ASSERT_TRUE(holder->Await<proto::Heartbeat>().has_value());
@@ -159,11 +172,11 @@ TEST_F(BrokerLoopTest, HeartbeatsNamingTheLeaseKeepItPastTheLeaseTime) {
 
 TEST_F(BrokerLoopTest, AReleaseAboutAnOldAttemptIsIgnored) {
   std::string job = SubmitJob(1);
-  auto lost = harness_.Connect();
+  auto lost = Connect();
   lost->Send(proto::Ready{"lost", 1, 4, "test"});
   std::optional<proto::Assign> first = lost->Await<proto::Assign>();
   ASSERT_TRUE(first.has_value());
-  auto survivor = harness_.Connect();
+  auto survivor = Connect();
   survivor->Send(proto::Ready{"survivor", 2, 4, "test"});
   for (uint32_t i = 0; i <= kLiveness; ++i) Tick({survivor.get()});
   std::optional<proto::Assign> second = survivor->Await<proto::Assign>();
@@ -176,7 +189,7 @@ TEST_F(BrokerLoopTest, AReleaseAboutAnOldAttemptIsIgnored) {
 
 TEST_F(BrokerLoopTest, ACommittedChunkIsNeverHandedOutAgainAndADuplicateCommitIsHarmless) {
   std::string job = SubmitJob(1);
-  auto worker = harness_.Connect();
+  auto worker = Connect();
   worker->Send(proto::Ready{"w1", 1, 4, "test"});
   std::optional<proto::Assign> assign = worker->Await<proto::Assign>();
   ASSERT_TRUE(assign.has_value());
@@ -185,7 +198,7 @@ TEST_F(BrokerLoopTest, ACommittedChunkIsNeverHandedOutAgainAndADuplicateCommitIs
   collector_->Send(committed);  // re-sent after a collector restart
   worker->Send(proto::Ready{"w1", 1, 4, "test"});
   // Past the lease time and the liveness of the (now silent) worker: nothing to redeliver.
-  auto other = harness_.Connect();
+  auto other = Connect();
   other->Send(proto::Ready{"other", 1, 4, "test"});
   for (uint32_t i = 0; i <= kLeaseMs / kHeartbeatMs; ++i) Tick({other.get()});
   EXPECT_TRUE(other->Quiet<proto::Assign>(milliseconds(200)));
