@@ -82,30 +82,9 @@ Status Broker::Run() {
 
 void Broker::HandleIncoming() {
   // Bounded per iteration so heartbeats and expiry still run under a flood.
-  for (int i = 0; i < 1000; ++i) {
-    std::string user_id;
-    Result<std::optional<proto::Frames>> frames = ReceiveFrames(socket_, &user_id);
-    if (!frames.ok()) {
-      ++counters_.messages_refused;
-      spdlog::warn("refused a message: {}", frames.status().ToString());
-      continue;
-    }
-    if (!frames->has_value()) return;
-    Result<proto::Routed> routed = proto::PopIdentity(std::move(**frames));
-    if (!routed.ok()) {
-      ++counters_.messages_refused;
-      continue;
-    }
-    Result<proto::Message> message = proto::Decode(std::move(routed->body));
-    if (!message.ok()) {
-      ++counters_.messages_refused;
-      spdlog::warn("refused a message from {}: {}", IdentityToString(routed->identity),
-                   message.status().ToString());
-      Refuse(routed->identity, std::nullopt, message.status());
-      continue;
-    }
-    Handle(routed->identity, user_id, std::move(*message));
-  }
+  inbox_.Drain(socket_, 1000, [&](Incoming& incoming) {
+    Handle(incoming.peer, incoming.user_id, std::move(incoming.message));
+  });
 }
 
 void Broker::Handle(const std::string& peer, const std::string& user_id,
@@ -113,13 +92,11 @@ void Broker::Handle(const std::string& peer, const std::string& user_id,
   std::optional<PeerRole> role = RoleFromUserId(user_id);
   proto::Command command = proto::CommandOf(message);
   if (!role || !BrokerAccepts(*role, command)) {
-    ++counters_.messages_refused;
-    spdlog::warn("refused {} from {} ({}): not allowed for its role", proto::CommandName(command),
-                 IdentityToString(peer), role ? PeerRoleName(*role) : "unknown role");
-    Refuse(peer, std::nullopt,
-           Status::PermissionDenied(std::string(proto::CommandName(command)) +
-                                    " is not allowed for a " +
-                                    std::string(role ? PeerRoleName(*role) : "peer") + " key"));
+    inbox_.Refuse(socket_, peer, std::nullopt,
+                  Status::PermissionDenied(std::string(proto::CommandName(command)) +
+                                           " is not allowed for a " +
+                                           std::string(role ? PeerRoleName(*role) : "peer") +
+                                           " key"));
     return;
   }
   std::string client = user_id.empty() ? "local" : user_id;
@@ -159,11 +136,10 @@ void Broker::Handle(const std::string& peer, const std::string& user_id,
             spdlog::warn("peer {} reported: {}", IdentityToString(peer), m.message);
           },
           [&](const auto& m) {
-            ++counters_.messages_refused;
-            Refuse(peer, std::nullopt,
-                   Status::InvalidArgument("the broker does not accept " +
-                                           std::string(proto::CommandName(
-                                               std::decay_t<decltype(m)>::kCommand))));
+            inbox_.Refuse(socket_, peer, std::nullopt,
+                          Status::InvalidArgument("the broker does not accept " +
+                                                  std::string(proto::CommandName(
+                                                      std::decay_t<decltype(m)>::kCommand))));
           },
       },
       message);
@@ -176,11 +152,7 @@ void Broker::Reply(const std::string& peer, proto::Message message) {
 
 void Broker::Refuse(const std::string& peer, std::optional<uint64_t> request_id,
                     const Status& status) {
-  proto::ErrorReply error;
-  error.request_id = request_id;
-  error.code = proto::ErrorCodeFor(status);
-  error.message = status.message();
-  Reply(peer, std::move(error));
+  SendError(socket_, peer, request_id, status);
 }
 
 // ------------------------------------------------------------------------------ workers
@@ -450,6 +422,7 @@ void Broker::Publish(int64_t now) {
   for (const auto& [id, job] : book_->jobs()) snapshot.jobs.push_back(StatusOf(job));
   snapshot.workers = WorkersNow(now);
   snapshot.counters = counters_;
+  snapshot.counters.messages_refused += inbox_.refused();
   snapshot.collector_connected = collector_connected();
   if (std::optional<int64_t> oldest = leases_.OldestGrantMs()) {
     snapshot.oldest_lease_age_seconds = static_cast<double>(std::max<int64_t>(0, now - *oldest)) / 1e3;

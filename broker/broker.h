@@ -29,6 +29,7 @@
 #include "broker/job_book.h"
 #include "broker/lease_table.h"
 #include "net/curve.h"
+#include "net/message_inbox.h"
 #include "net/zap_authenticator.h"
 #include "broker/status_board.h"
 #include "common/clock.h"
@@ -70,7 +71,6 @@ class Broker {
   // Runs the loop until RequestStop(). Returns the error that stopped it, if any.
   Status Run();
   void RequestStop() { stop_.store(true); }
-  const BrokerCounters& counters() const { return counters_; }
   // The jobs and workers as of the last publish (~publish_ms ago). Thread-safe.
   const StatusBoard& status_board() const { return status_board_; }
 
@@ -144,6 +144,7 @@ class Broker {
   std::unique_ptr<JobBook> book_;
   std::unique_ptr<ZapAuthenticator> zap_;  // before socket_: it must outlive the socket
   zmq::socket_t socket_;
+  MessageInbox inbox_{"a peer", /*routed=*/true};
   std::string endpoint_;
   std::atomic<bool> stop_{false};
 

@@ -73,6 +73,13 @@ Collector::Collector(zmq::context_t& context, CollectorOptions options)
                                           : std::make_shared<prometheus::Registry>()),
       metrics_(*registry_) {
   ConfigureSocket(router_);
+  BrokerLinkOptions link;
+  link.endpoint = options_.broker;
+  link.curve = options_.curve;
+  link.heartbeat_ms = options_.heartbeat_ms;
+  link.liveness = options_.liveness;
+  link.clock = options_.clock;
+  broker_ = std::make_unique<BrokerLink>(context_, std::move(link), [this] { return Ready(); });
 }
 
 Collector::~Collector() = default;
@@ -95,22 +102,13 @@ Status Collector::RecoverJobs() {
   return Status::Ok();
 }
 
-void Collector::ConnectBroker() {
-  broker_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
-  ConfigureSocket(*broker_);
-  ApplyCurveClient(*broker_, options_.curve, options_.curve.broker_public_key);
-  broker_->connect(options_.broker);
-  broker_seen_ms_ = options_.clock->NowMs();
-  SendToBroker(Ready());
-}
-
 Status Collector::Run() {
-  ConnectBroker();
+  broker_->Connect();
   spdlog::info("collector listening on {} (advertised {}), broker {}", BoundEndpoint(router_),
                advertise_, options_.broker);
   while (!stop_.load()) {
     zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
-                               {broker_->handle(), 0, ZMQ_POLLIN, 0}};
+                               {broker_->socket().handle(), 0, ZMQ_POLLIN, 0}};
     try {
       zmq::poll(items, 2, std::chrono::milliseconds(kPollMs));
     } catch (const zmq::error_t& e) {
@@ -119,7 +117,7 @@ Status Collector::Run() {
     HandleWorkers();
     HandleBroker();
     MergeAll();
-    KeepBrokerAlive(options_.clock->NowMs());
+    broker_->Tick(options_.clock->NowMs(), [] { return proto::Heartbeat{}; });
     PublishMetrics();
   }
   SendToBroker(proto::Disconnect{"collector shutting down"});
@@ -127,49 +125,23 @@ Status Collector::Run() {
 }
 
 void Collector::HandleWorkers() {
-  for (int i = 0; i < 1000; ++i) {
-    std::string user_id;
-    Result<std::optional<proto::Frames>> frames = ReceiveFrames(router_, &user_id);
-    if (!frames.ok()) {
-      ++counters_.messages_refused;
-      continue;
-    }
-    if (!frames->has_value()) return;
-    Result<proto::Routed> routed = proto::PopIdentity(std::move(**frames));
-    if (!routed.ok()) {
-      ++counters_.messages_refused;
-      continue;
-    }
-    Result<proto::Message> message = proto::Decode(std::move(routed->body));
-    if (!message.ok()) {
-      ++counters_.messages_refused;
-      spdlog::warn("refused a message from {}: {}", IdentityToString(routed->identity),
-                   message.status().ToString());
-      Refuse(routed->identity, std::nullopt, message.status());
-      continue;
-    }
-    std::optional<PeerRole> role = RoleFromUserId(user_id);
-    proto::Command command = proto::CommandOf(*message);
+  inbox_.Drain(router_, 1000, [&](Incoming& incoming) {
+    std::optional<PeerRole> role = RoleFromUserId(incoming.user_id);
+    proto::Command command = proto::CommandOf(incoming.message);
     if (!role || !CollectorAccepts(*role, command)) {
-      ++counters_.messages_refused;
-      spdlog::warn("refused {} from {}: not allowed for its role", proto::CommandName(command),
-                   IdentityToString(routed->identity));
-      Refuse(routed->identity, std::nullopt,
-             Status::PermissionDenied(std::string(proto::CommandName(command)) +
-                                      " is not allowed for this key's role"));
-      continue;
-    }
-    if (auto* result = std::get_if<proto::ChunkResult>(&*message)) {
-      OnResult(routed->identity, std::move(*result));
-    } else if (auto* fetch = std::get_if<proto::Fetch>(&*message)) {
-      OnFetch(routed->identity, *fetch);
+      inbox_.Refuse(router_, incoming.peer, std::nullopt,
+                    Status::PermissionDenied(std::string(proto::CommandName(command)) +
+                                             " is not allowed for this key's role"));
+    } else if (auto* result = std::get_if<proto::ChunkResult>(&incoming.message)) {
+      OnResult(incoming.peer, std::move(*result));
+    } else if (auto* fetch = std::get_if<proto::Fetch>(&incoming.message)) {
+      OnFetch(incoming.peer, *fetch);
     } else {
-      ++counters_.messages_refused;
-      Refuse(routed->identity, std::nullopt,
-             Status::InvalidArgument("the collector does not accept " +
-                                     std::string(proto::CommandName(proto::CommandOf(*message)))));
+      inbox_.Refuse(router_, incoming.peer, std::nullopt,
+                    Status::InvalidArgument("the collector does not accept " +
+                                            std::string(proto::CommandName(command))));
     }
-  }
+  });
 }
 
 proto::CollectorReady Collector::Ready() const {
@@ -177,34 +149,21 @@ proto::CollectorReady Collector::Ready() const {
 }
 
 void Collector::HandleBroker() {
-  for (int i = 0; i < 1000; ++i) {
-    Result<std::optional<proto::Frames>> frames = ReceiveFrames(*broker_);
-    if (!frames.ok()) continue;
-    if (!frames->has_value()) return;
-    broker_seen_ms_ = options_.clock->NowMs();
-    reconnect_delay_ms_ = 0;
-    Result<proto::Message> message = proto::Decode(std::move(**frames));
-    if (!message.ok()) {
-      ++counters_.messages_refused;
-      spdlog::warn("refused a message from the broker: {}", message.status().ToString());
-      continue;
-    }
+  broker_->Receive(1000, [&](proto::Message& message) {
     std::visit(Overloaded{
                    [&](const proto::JobOpen& m) { OnJobOpen(m); },
                    [&](const proto::JobSealed& m) { OnJobSealed(m); },
                    [&](const proto::JobCancel& m) { OnJobCancel(m); },
                    [&](proto::ChunkResult& m) { OnResult("", std::move(m)); },
-                   [&](const proto::Heartbeat&) {},
-                   [&](const proto::Disconnect&) {
-                     SendToBroker(Ready());
+                   [&](const auto& m) {
+                     broker_->Refuse(Status::InvalidArgument(
+                         "the collector does not accept " +
+                         std::string(proto::CommandName(std::decay_t<decltype(m)>::kCommand)) +
+                         " from the broker"));
                    },
-                   [&](const proto::ErrorReply& m) {
-                     spdlog::warn("broker refused a message: {}", m.message);
-                   },
-                   [&](const auto&) { ++counters_.messages_refused; },
                },
-               *message);
-  }
+               message);
+  });
 }
 
 void Collector::OnJobOpen(const proto::JobOpen& open) {
@@ -345,18 +304,21 @@ void Collector::PublishMetrics() {
     reorder += job->pending();
     open += job->finished() ? 0 : 1;
   }
-  metrics_.Publish(counters_, reorder, open);
+  CollectorCounters counters = counters_;
+  counters.messages_refused += inbox_.refused() + broker_->refused();
+  metrics_.Publish(counters, reorder, open);
 }
 
 void Collector::OnFetch(const std::string& peer, const proto::Fetch& fetch) {
   auto it = jobs_.find(fetch.job_id);
   if (it == jobs_.end()) {
-    Refuse(peer, fetch.request_id, Status::NotFound("no job " + fetch.job_id + " here"));
+    SendError(router_, peer, fetch.request_id,
+              Status::NotFound("no job " + fetch.job_id + " here"));
     return;
   }
   if (!it->second->finished()) {
-    Refuse(peer, fetch.request_id,
-           Status::Unavailable("job " + fetch.job_id + " is not finished yet"));
+    SendError(router_, peer, fetch.request_id,
+              Status::Unavailable("job " + fetch.job_id + " is not finished yet"));
     return;
   }
   std::string path;
@@ -367,7 +329,8 @@ void Collector::OnFetch(const std::string& peer, const proto::Fetch& fetch) {
   } else if (fetch.file == proto::kFetchErrors) {
     path = it->second->errors_path();
   } else {
-    Refuse(peer, fetch.request_id, Status::InvalidArgument("no file '" + fetch.file + "' to fetch"));
+    SendError(router_, peer, fetch.request_id,
+              Status::InvalidArgument("no file '" + fetch.file + "' to fetch"));
     return;
   }
   Result<uint64_t> size = FileSize(path);
@@ -375,7 +338,7 @@ void Collector::OnFetch(const std::string& peer, const proto::Fetch& fetch) {
   Result<std::string> data =
       size.ok() ? ReadFileRange(path, fetch.offset, want) : Result<std::string>(size.status());
   if (!data.ok()) {
-    Refuse(peer, fetch.request_id, data.status());
+    SendError(router_, peer, fetch.request_id, data.status());
     return;
   }
   proto::FetchReply reply;
@@ -387,36 +350,6 @@ void Collector::OnFetch(const std::string& peer, const proto::Fetch& fetch) {
   reply.data = std::move(*data);
   Status s = SendMessage(router_, peer, std::move(reply));
   if (!s.ok()) spdlog::debug("cannot answer a fetch: {}", s.ToString());
-}
-
-void Collector::KeepBrokerAlive(int64_t now) {
-  if (now >= next_heartbeat_ms_) {
-    next_heartbeat_ms_ = now + options_.heartbeat_ms;
-    SendToBroker(proto::Heartbeat{});
-  }
-  int64_t silence = static_cast<int64_t>(options_.heartbeat_ms) * options_.liveness;
-  if (now - broker_seen_ms_ <= silence + reconnect_delay_ms_) return;
-  reconnect_delay_ms_ = reconnect_delay_ms_ == 0
-                            ? proto::kReconnectInitialMs
-                            : std::min<int64_t>(2 * reconnect_delay_ms_, proto::kReconnectMaxMs);
-  spdlog::warn("broker {} silent: reconnecting (next try in {} ms)", options_.broker,
-               reconnect_delay_ms_);
-  ConnectBroker();
-}
-
-void Collector::SendToBroker(proto::Message message) {
-  Status s = SendMessage(*broker_, "", std::move(message));
-  if (!s.ok()) spdlog::debug("cannot send to the broker: {}", s.ToString());
-}
-
-void Collector::Refuse(const std::string& peer, std::optional<uint64_t> request_id,
-                       const Status& status) {
-  proto::ErrorReply error;
-  error.request_id = request_id;
-  error.code = proto::ErrorCodeFor(status);
-  error.message = status.message();
-  Status s = SendMessage(router_, peer, std::move(error));
-  if (!s.ok()) spdlog::debug("cannot send an error: {}", s.ToString());
 }
 
 }  // namespace sieve

@@ -28,7 +28,9 @@
 #include "collector/collector_metrics.h"
 #include "collector/job_output.h"
 #include "common/clock.h"
+#include "net/broker_link.h"
 #include "net/curve.h"
+#include "net/message_inbox.h"
 #include "net/zap_authenticator.h"
 #include "common/status.h"
 #include "proto/codec.h"
@@ -63,12 +65,10 @@ class Collector {
   const std::string& endpoint() const { return advertise_; }
   Status Run();
   void RequestStop() { stop_.store(true); }
-  const CollectorCounters& counters() const { return counters_; }
 
  private:
   Collector(zmq::context_t& context, CollectorOptions options);
   Status RecoverJobs();
-  void ConnectBroker();
   void HandleWorkers();
   void HandleBroker();
   void OnResult(const std::string& peer, proto::ChunkResult result);
@@ -79,25 +79,21 @@ class Collector {
   void ReportCommitted(const std::string& job_id, uint64_t chunk_index, uint32_t attempt);
   void ReportDone(const std::string& job_id, const JobOutput& job);
   void MergeAll();
-  void KeepBrokerAlive(int64_t now);
   void PublishMetrics();  // O(jobs); every loop iteration
-  void SendToBroker(proto::Message message);
+  void SendToBroker(proto::Message message) { broker_->Send(std::move(message)); }
   proto::CollectorReady Ready() const;  // what the collector announces to the broker
-  void Refuse(const std::string& peer, std::optional<uint64_t> request_id, const Status& status);
   std::string JobDir(const std::string& job_id) const;
 
   zmq::context_t& context_;
   CollectorOptions options_;
   std::unique_ptr<ZapAuthenticator> zap_;  // before router_: it must outlive the socket
   zmq::socket_t router_;
-  std::unique_ptr<zmq::socket_t> broker_;
+  MessageInbox inbox_{"a worker or client", /*routed=*/true};
+  std::unique_ptr<BrokerLink> broker_;
   std::string advertise_;
   std::atomic<bool> stop_{false};
 
   std::map<std::string, std::unique_ptr<JobOutput>> jobs_;
-  int64_t broker_seen_ms_ = 0;
-  int64_t next_heartbeat_ms_ = 0;
-  int64_t reconnect_delay_ms_ = 0;
   CollectorCounters counters_;
   std::shared_ptr<prometheus::Registry> registry_;
   CollectorMetrics metrics_;

@@ -1,5 +1,7 @@
 #include "net/zmq_io.h"
 
+#include <spdlog/spdlog.h>
+
 namespace sieve {
 
 void ConfigureSocket(zmq::socket_t& socket) {
@@ -69,6 +71,16 @@ Status SendFrames(zmq::socket_t& socket, std::string_view identity, const proto:
 
 Status SendMessage(zmq::socket_t& socket, std::string_view identity, proto::Message message) {
   return SendFrames(socket, identity, proto::Encode(std::move(message)));
+}
+
+void SendError(zmq::socket_t& socket, std::string_view identity,
+               std::optional<uint64_t> request_id, const Status& status) {
+  proto::ErrorReply error;
+  error.request_id = request_id;
+  error.code = proto::ErrorCodeFor(status);
+  error.message = status.message();
+  Status s = SendMessage(socket, identity, std::move(error));
+  if (!s.ok()) spdlog::debug("cannot send ERROR to {}: {}", IdentityToString(identity), s.ToString());
 }
 
 std::string IdentityToString(std::string_view identity) {

@@ -36,6 +36,11 @@ Status SendFrames(zmq::socket_t& socket, std::string_view identity, const proto:
 // Encodes and sends a message (see SendFrames).
 Status SendMessage(zmq::socket_t& socket, std::string_view identity, proto::Message message);
 
+// Answers a request with ERROR{code for `status`, its message} (docs/protocol.md section 5).
+// A failure to send is logged at debug level: the peer may be gone.
+void SendError(zmq::socket_t& socket, std::string_view identity,
+               std::optional<uint64_t> request_id, const Status& status);
+
 // A printable form of a routing identity (hex), for logs and listings.
 std::string IdentityToString(std::string_view identity);
 

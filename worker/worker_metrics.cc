@@ -60,6 +60,9 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& registry) {
                 &WorkerCounters::results_resent);
   counters_.Add(registry, "sieve_worker_broker_reconnects_total",
                 "Reconnections to the broker", &WorkerCounters::reconnects);
+  counters_.Add(registry, "sieve_worker_messages_refused_total",
+                "Messages refused (malformed or unexpected) from the broker or a collector",
+                &WorkerCounters::messages_refused);
 }
 
 void WorkerMetrics::CountChunk(const EngineCounters& c) {

@@ -7,7 +7,7 @@
 //   request_duration_seconds                 histogram, every attempt (retries included)
 //   retries_total                            counter, attempts after the first
 //   chunks_labelled_total, chunks_delivered_total, results_resent_total,
-//   broker_reconnects_total                  counters
+//   broker_reconnects_total, messages_refused_total                         counters
 //   requests_in_flight, concurrency_limit, chunks_in_progress     gauges (sampled by the loop)
 //
 // Cost: the engine counts per chunk (EngineCounters, with attempt latencies already bucketed);
@@ -36,7 +36,8 @@ struct WorkerCounters {
   uint64_t rows_done = 0;
   uint64_t rows_failed = 0;
   uint64_t results_resent = 0;
-  uint64_t reconnects = 0;
+  uint64_t reconnects = 0;        // to the broker, and re-registrations it asked for
+  uint64_t messages_refused = 0;  // malformed or unexpected, from the broker or a collector
 };
 
 class WorkerMetrics {

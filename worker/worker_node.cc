@@ -95,7 +95,18 @@ WorkerNode::WorkerNode(zmq::context_t& context, WorkerNodeOptions options)
       budget_(options_.concurrency),
       registry_(options_.metrics_registry ? options_.metrics_registry
                                           : std::make_shared<prometheus::Registry>()),
-      metrics_(*registry_) {}
+      metrics_(*registry_) {
+  BrokerLinkOptions link;
+  link.endpoint = options_.broker;
+  link.curve = options_.curve;
+  link.heartbeat_ms = options_.heartbeat_ms;
+  link.liveness = options_.liveness;
+  link.clock = options_.clock;
+  broker_ = std::make_unique<BrokerLink>(context_, std::move(link), [this] {
+    return proto::Ready{options_.name, FreeSlots(), static_cast<uint32_t>(options_.concurrency),
+                        "0.1.0"};
+  });
+}
 
 WorkerNode::~WorkerNode() = default;
 
@@ -105,23 +116,8 @@ uint32_t WorkerNode::FreeSlots() const {
   return options_.max_chunks - static_cast<uint32_t>(taken);
 }
 
-void WorkerNode::ConnectBroker() {
-  broker_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
-  ConfigureSocket(*broker_);
-  ApplyCurveClient(*broker_, options_.curve, options_.curve.broker_public_key);
-  broker_->connect(options_.broker);
-  broker_seen_ms_ = options_.clock->NowMs();
-  SendToBroker(proto::Ready{options_.name, FreeSlots(),
-                            static_cast<uint32_t>(options_.concurrency), "0.1.0"});
-}
-
-void WorkerNode::SendToBroker(proto::Message message) {
-  Status s = SendMessage(*broker_, "", std::move(message));
-  if (!s.ok()) spdlog::debug("cannot send to the broker: {}", s.ToString());
-}
-
 Status WorkerNode::Run() {
-  ConnectBroker();
+  broker_->Connect();
   spdlog::info("worker {} connecting to {} (concurrency {}, {} chunks at once)", options_.name,
                options_.broker, options_.concurrency, options_.max_chunks);
   while (!stop_.load()) {
@@ -147,7 +143,7 @@ void WorkerNode::DriveEngines() {
   for (const auto& [job, slot] : engines_) labelling |= slot.engine->pending_chunks() > 0;
   if (!labelling) {
     // Nothing for the engines: wait on the sockets instead.
-    std::vector<zmq::pollitem_t> items{{broker_->handle(), 0, ZMQ_POLLIN, 0}};
+    std::vector<zmq::pollitem_t> items{{broker_->socket().handle(), 0, ZMQ_POLLIN, 0}};
     for (auto& [endpoint, socket] : collectors_) {
       items.push_back({socket->handle(), 0, ZMQ_POLLIN, 0});
     }
@@ -180,49 +176,38 @@ void WorkerNode::SampleMetrics() {
     limit += slot.engine->concurrency_limit();
   }
   limit = std::min(limit, budget_.capacity());  // the engines share the worker's budget
+  counters_.reconnects = broker_->reconnects();
+  counters_.messages_refused = broker_->refused() + collector_inbox_.refused();
   metrics_.Sample(counters_, in_flight, limit, held_.size());
 }
 
 void WorkerNode::HandleBroker() {
-  for (int i = 0; i < 100; ++i) {
-    Result<std::optional<proto::Frames>> frames = ReceiveFrames(*broker_);
-    if (!frames.ok()) continue;
-    if (!frames->has_value()) return;
-    broker_seen_ms_ = options_.clock->NowMs();
-    reconnect_delay_ms_ = 0;
-    Result<proto::Message> message = proto::Decode(std::move(**frames));
-    if (!message.ok()) {
-      spdlog::warn("refused a message from the broker: {}", message.status().ToString());
-      continue;
+  broker_->Receive(100, [&](proto::Message& message) {
+    if (auto* assign = std::get_if<proto::Assign>(&message)) {
+      OnAssign(std::move(*assign));
+    } else if (auto* drop = std::get_if<proto::DropJob>(&message)) {
+      OnDropJob(drop->job_id);
+    } else {
+      broker_->Refuse(Status::InvalidArgument(
+          "a worker does not accept " + std::string(proto::CommandName(proto::CommandOf(message)))));
     }
-    std::visit(Overloaded{
-                   [&](proto::Assign& m) { OnAssign(std::move(m)); },
-                   [&](const proto::DropJob& m) { OnDropJob(m.job_id); },
-                   [&](const proto::Heartbeat&) {},
-                   [&](const proto::Disconnect& m) {
-                     spdlog::info("broker asked to reconnect ({})", m.reason);
-                     ++counters_.reconnects;
-                     ConnectBroker();
-                   },
-                   [&](const proto::ErrorReply& m) {
-                     spdlog::warn("broker refused a message: {}", m.message);
-                   },
-                   [&](const auto&) {},
-               },
-               *message);
-  }
+  });
 }
 
 void WorkerNode::HandleCollectors() {
   for (auto& [endpoint, socket] : collectors_) {
-    for (int i = 0; i < 100; ++i) {
-      Result<std::optional<proto::Frames>> frames = ReceiveFrames(*socket);
-      if (!frames.ok()) continue;
-      if (!frames->has_value()) break;
-      Result<proto::Message> message = proto::Decode(std::move(**frames));
-      if (!message.ok()) continue;
-      if (auto* ack = std::get_if<proto::ResultAck>(&*message)) OnResultAck(*ack);
-    }
+    collector_inbox_.Drain(*socket, 100, [&](Incoming& incoming) {
+      if (auto* ack = std::get_if<proto::ResultAck>(&incoming.message)) {
+        OnResultAck(*ack);
+      } else if (auto* error = std::get_if<proto::ErrorReply>(&incoming.message)) {
+        spdlog::warn("a collector refused a message: {}", error->message);
+      } else {
+        collector_inbox_.Refuse(*socket, "", std::nullopt,
+                                Status::InvalidArgument("a worker does not accept " +
+                                                        std::string(proto::CommandName(
+                                                            proto::CommandOf(incoming.message)))));
+      }
+    });
   }
 }
 
@@ -474,14 +459,13 @@ void WorkerNode::StartDrain() {
 void WorkerNode::Tick(int64_t now) {
   StartDueRelabels(now);
   SendOwedCredit(now);
-  if (now >= next_heartbeat_ms_) {
-    next_heartbeat_ms_ = now + options_.heartbeat_ms;
+  broker_->Tick(now, [&] {
     proto::Heartbeat heartbeat;
     for (const auto& [key, held] : held_) {
       heartbeat.leases.push_back({key.first, key.second, held.attempt});
     }
-    SendToBroker(std::move(heartbeat));
-  }
+    return heartbeat;
+  });
   for (auto& [key, held] : held_) {
     if (held.labelled && now - held.result_sent_ms >= options_.result_resend_ms) {
       ++counters_.results_resent;
@@ -497,16 +481,6 @@ void WorkerNode::Tick(int64_t now) {
     return kv.second.engine->pending_chunks() == 0 && !relabel_waiting &&
            now - kv.second.last_used_ms > kEngineIdleMs;
   });
-  int64_t silence = static_cast<int64_t>(options_.heartbeat_ms) * options_.liveness;
-  if (now - broker_seen_ms_ > silence + reconnect_delay_ms_) {
-    reconnect_delay_ms_ = reconnect_delay_ms_ == 0
-                              ? proto::kReconnectInitialMs
-                              : std::min<int64_t>(2 * reconnect_delay_ms_, proto::kReconnectMaxMs);
-    ++counters_.reconnects;
-    spdlog::warn("broker {} silent: reconnecting (next try in {} ms)", options_.broker,
-                 reconnect_delay_ms_);
-    ConnectBroker();
-  }
 }
 
 }  // namespace sieve

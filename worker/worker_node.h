@@ -38,6 +38,7 @@
 #include <zmq.hpp>
 
 #include "common/clock.h"
+#include "net/broker_link.h"
 #include "net/curve.h"
 #include "common/status.h"
 #include "proto/codec.h"
@@ -79,7 +80,6 @@ class WorkerNode {
   void RequestDrain() { drain_.store(true); }
   // Immediate: return at the next iteration (held chunks come back to the broker by expiry).
   void RequestStop() { stop_.store(true); }
-  const WorkerCounters& counters() const { return counters_; }
 
  private:
   struct HeldChunk {
@@ -105,8 +105,7 @@ class WorkerNode {
   };
 
   WorkerNode(zmq::context_t& context, WorkerNodeOptions options);
-  void ConnectBroker();
-  void SendToBroker(proto::Message message);
+  void SendToBroker(proto::Message message) { broker_->Send(std::move(message)); }
   void HandleBroker();
   void HandleCollectors();
   void OnAssign(proto::Assign assign);
@@ -134,9 +133,10 @@ class WorkerNode {
 
   zmq::context_t& context_;
   WorkerNodeOptions options_;
-  std::unique_ptr<zmq::socket_t> broker_;
+  std::unique_ptr<BrokerLink> broker_;
   // By (endpoint, CURVE public key): a re-keyed collector gets a new connection.
   std::map<std::pair<std::string, std::string>, std::unique_ptr<zmq::socket_t>> collectors_;
+  MessageInbox collector_inbox_{"a collector", /*routed=*/false};
   // Requests in flight across all engines: --concurrency bounds the worker, not each job.
   // Declared before engines_: the engines release into it when destroyed.
   RequestBudget budget_;
@@ -146,12 +146,9 @@ class WorkerNode {
   std::atomic<bool> stop_{false};
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
-  int64_t broker_seen_ms_ = 0;
   uint32_t credit_owed_ = 0;        // credit not announced yet (during a hand-back pause)
   int64_t credit_resume_ms_ = 0;    // no credit is announced before this time
   int64_t handback_pause_ms_ = 0;   // the last hand-back pause; 0 after a good chunk
-  int64_t next_heartbeat_ms_ = 0;
-  int64_t reconnect_delay_ms_ = 0;
   WorkerCounters counters_;
   std::shared_ptr<prometheus::Registry> registry_;
   WorkerMetrics metrics_;
