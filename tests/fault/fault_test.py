@@ -11,7 +11,8 @@ Sizes (--size, or $SIEVE_FAULT_SIZE; SIEVE_FAULT_FULL=1 means full):
   full   the sizes of issue 6: 100,000 rows for the worker-killing scenario, 20,000 rows for
          the others, a 20 s link cut, a 30 s endpoint outage
 Without the privilege to create network namespaces the whole suite is skipped, loudly, with
-exit code 77 (CTest reports it as skipped, never as passed).
+exit code 77 (CTest reports it as skipped, never as passed); under CI=true that skip is a
+failure instead (tests/integration/suite_skip.py).
 
 Usage: fault_test.py [--size ci|full] [-v] [FaultTest.test_NAME ...]
 """
@@ -29,6 +30,7 @@ import unittest
 from fault_lab import (PREFIX, NetCluster, NetLab, ProgressMonitor, install_exit_on_sigterm,
                        namespaces, netns_unavailable)
 from sieve_harness import Cluster, check_output, generate_csv
+from suite_skip import run_tests, skip_suite
 
 SIZES = {
     #        rows    kill_rows  stop_rows  cut_s  away_s  kill_every_s  limit_s (per scenario)
@@ -513,11 +515,9 @@ def main():
         sys.exit(f"unknown size {SIZE!r}: one of {', '.join(SIZES)}")
     ROWS, KILL_ROWS, STOP_ROWS, CUT_S, AWAY_S, KILL_EVERY_S, LIMIT_S = SIZES[SIZE]
     if SKIP_REASON:
-        print(f"SKIPPED: the fault suite needs network namespaces: {SKIP_REASON}",
-              file=sys.stderr)
-        sys.exit(77)
+        skip_suite(f"the fault suite needs network namespaces: {SKIP_REASON}")
     install_exit_on_sigterm()
-    unittest.main(argv=[sys.argv[0], *args], verbosity=2)
+    run_tests(argv=[sys.argv[0], *args], verbosity=2)
 
 
 if __name__ == "__main__":
