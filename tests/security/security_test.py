@@ -12,7 +12,8 @@ What is checked (issue 8, docs/security.md):
     neither submit nor cancel; one client cannot cancel another client's job;
   - garbage, truncated, oversized and wrong-version frames are refused (wrong version with a
     clear ERROR reply) and counted, while a real job completes alongside;
-  - secrets (endpoint credentials, auth headers) appear in no log, status or metrics output.
+  - secrets (endpoint credentials, auth headers) appear in no log, status or metrics output;
+  - without keys, the broker and the collector refuse to listen on a non-loopback address.
 """
 
 import json
@@ -242,6 +243,23 @@ class SecurityTest(unittest.TestCase):
         self.assertGreaterEqual(refused - refused_before, 200 * len(bad) + 1)
         hostile.close()
         context.term()
+
+    def test_plaintext_daemons_refuse_non_loopback_addresses(self):
+        # Secure default: without CURVE keys, binding anything but loopback is refused at start
+        # with an explanation (refused before binding, so nothing listens on 0.0.0.0 here).
+        c = self.cluster
+        c.start_broker()
+        for program, flags in (("sieve-broker", []),
+                               ("sieve-collector", ["--broker", c.broker.endpoint])):
+            with self.subTest(program=program):
+                r = subprocess.run([h.exe(program), "--listen", "tcp://0.0.0.0:*", "--data-dir",
+                                    os.path.join(c.dir, program), *flags],
+                                   capture_output=True, text=True, timeout=30)
+                self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertIn("refusing to listen on tcp://0.0.0.0:* without encryption",
+                              r.stderr)
+                self.assertIn("--insecure", r.stderr)
+                self.assertNotIn("listening on", r.stdout)
 
     def test_per_client_limits(self):
         c = self.cluster
