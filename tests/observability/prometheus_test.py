@@ -23,6 +23,13 @@ ROWS = 3000
 CHUNK_ROWS = 200
 METRICS = ("--metrics", "127.0.0.1:0")
 JSON_LOGS = ("--log-format", "json")
+# The fields docs/observability.md lists for a job and a worker in the status API.
+JOB_STATUS_FIELDS = {"job_id", "name", "state", "total_rows", "done_rows", "error_rows",
+                     "chunks_total", "chunks_queued", "chunks_leased", "chunks_done",
+                     "chunks_failed", "created_unix_ms", "finished_unix_ms", "output_path",
+                     "collector"}
+WORKER_STATUS_FIELDS = {"name", "address", "credit", "leases", "last_heartbeat_age_ms",
+                        "rows_done"}
 
 
 class PrometheusTest(unittest.TestCase):
@@ -185,6 +192,7 @@ class PrometheusTest(unittest.TestCase):
         status, one = self.broker_api(f"/api/v1/jobs/{self.job}")
         self.assertEqual(status, 200)
         cli = self.cluster.status(self.job)
+        self.assertEqual(set(cli), JOB_STATUS_FIELDS)  # as docs/observability.md lists them
         for job in (mine[0], one):
             self.assertEqual(set(job), set(cli))
             self.assertEqual(job["state"], "done")
@@ -204,10 +212,12 @@ class PrometheusTest(unittest.TestCase):
         cli = json.loads(self.cluster.sieve("workers", "--json").stdout)
         self.assertEqual({w["name"] for w in cli}, {w["name"] for w in workers})
         self.assertEqual(set(cli[0]), set(workers[0]))
+        self.assertEqual(set(cli[0]), WORKER_STATUS_FIELDS)
 
     def test_healthz(self):
-        for address in (self.cluster.broker.metrics, self.cluster.collector.metrics):
-            self.assertEqual(http_get(f"http://{address}/healthz"), (200, b"ok\n"))
+        for address in self.all_addresses():  # every daemon's --metrics address
+            with self.subTest(address=address):
+                self.assertEqual(http_get(f"http://{address}/healthz"), (200, b"ok\n"))
 
     # -- logs ------------------------------------------------------------------------------
     def json_log(self, process):
