@@ -172,6 +172,8 @@ class SecurityTest(unittest.TestCase):
         self.assertTrue(stranger.alive() and client_as_worker.alive())
 
         # A worker key can neither submit nor cancel; another client cannot cancel the job.
+        # Each refusal is an ERROR reply, counted.
+        refused_before = metric(c.broker.metrics, "sieve_broker_messages_refused_total")
         r = c.sieve("submit", self.input, "--endpoint", c.endpoint,
                     *keys.client_flags("worker"), check=False)
         self.assertEqual(r.returncode, 2, r.stderr)
@@ -181,6 +183,12 @@ class SecurityTest(unittest.TestCase):
         r = c.sieve("cancel", job, *keys.client_flags("client2"), check=False)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn(b"belongs to another client", r.stderr)
+        deadline = time.time() + 5  # the broker publishes its counters every 250 ms
+        while metric(c.broker.metrics, "sieve_broker_messages_refused_total") - refused_before \
+                < 3 and time.time() < deadline:
+            time.sleep(0.1)
+        refused = metric(c.broker.metrics, "sieve_broker_messages_refused_total")
+        self.assertGreaterEqual(refused - refused_before, 3, "refusals not counted")
         # Without any key the broker is unreachable (the handshake never completes).
         r = c.sieve("status", job, check=False, timeout=60)
         self.assertEqual(r.returncode, 3, r.stderr)
