@@ -11,6 +11,7 @@ One cluster serves every test (setUpClass); the whole file runs in about 20-40 s
 
 import json
 import os
+import re
 import sys
 import time
 import unittest
@@ -153,6 +154,22 @@ class PrometheusTest(unittest.TestCase):
         self.assertEqual(self.prometheus.query("count_over_time(ALERTS[15m])"), [])
 
     # -- metric names ----------------------------------------------------------------------
+    def test_names_and_labels_follow_the_conventions(self):
+        # docs/observability.md: every name starts with sieve_<component>_, and no label names
+        # a row, a chunk or a worker: only the few label names the reference lists appear.
+        allowed = {"state", "job_id", "outcome", "class", "code", "handler", "fault", "le"}
+        for job, addresses in self.targets.items():
+            prefix = "sieve_" + job.split("-", 1)[1] + "_"
+            for address in addresses:
+                samples = [line for line in self.metrics_text(address).splitlines()
+                           if line and not line.startswith("#")]
+                self.assertTrue(samples, address)
+                for line in samples:
+                    self.assertTrue(line.startswith(prefix), f"{job}: {line}")
+                    labels = set(re.findall(r'([a-zA-Z_]\w*)="', line.split("}")[0])) \
+                        if "{" in line else set()
+                    self.assertLessEqual(labels, allowed, f"{job}: {line}")
+
     def test_promtool_accepts_every_components_metrics(self):
         for name, text in self.all_metrics().items():
             with self.subTest(component=name):
