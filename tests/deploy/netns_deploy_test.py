@@ -30,6 +30,7 @@ from deploy_lib import SOURCE_DIR, unit_environment
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fault"))
 import fault_lab  # noqa: E402
 from sieve_harness import Process, check_output, exe, generate_csv  # noqa: E402
+from suite_skip import run_tests, skip_suite  # noqa: E402
 
 # fault_lab's topology under this test's names and addresses: NetLab names its namespaces
 # PREFIX<pid>-HOST (and sweeps only stale ones of that prefix) and addresses them from HOSTS.
@@ -161,6 +162,5 @@ if __name__ == "__main__":
         fault_lab.install_exit_on_sigterm()
     reason = fault_lab.netns_unavailable()
     if reason:
-        print(f"skipped: {reason}")
-        sys.exit(77)
-    unittest.main()
+        skip_suite(reason)
+    run_tests()

@@ -23,7 +23,8 @@ API used outside this suite (tests/deploy reuses it; keep it stable):
   netns_unavailable() -> None | reason      NetLab() / .ns(host) / .link(host, up) / .close()
   namespaces(), sweep_stale(), install_exit_on_sigterm()
   HOSTS, BROKER_PORT, COLLECTOR_PORT, ENDPOINT_PORT, NetCluster(name, lab, proxies=False)
-    (.start(), .start_broker(), .start_collector(), .start_worker(), .metric(process, name)),
+    (.start(), .start_broker(), .start_collector(), .start_worker(),
+     .metric(process, name, **labels)),
   Proxy(lab, host, port, upstream, log_dir).command(line), ProgressMonitor(cluster, job)
 """
 
@@ -241,18 +242,23 @@ class NetCluster(Cluster):
         return super().start_worker(*self.worker_flags, *flags,
                                     broker="tcp://" + self._via("bc", BROKER_PORT))
 
-    def metric(self, process, name):
-        """The sum of every sample of the Prometheus series `name` that `process` (the broker
-        or the collector of this run, as it is now: a restart starts from zero) serves; 0.0
-        when it serves none. Scraped from inside the process's namespace."""
-        url = f"http://{process.metrics}/metrics"
+    def metric(self, process, name, **labels):
+        """The sum of every sample of the Prometheus series `name` carrying `labels` (all of
+        them, when given) that `process` (the broker, the collector or the classifier of this
+        run, as it is now: a restart starts from zero) serves; 0.0 when it serves none.
+        Scraped from inside the process's namespace; the classifier serves /metrics on its
+        listening port."""
+        url = f"http://{process.metrics or process.endpoint}/metrics"
         text = run("ip", "netns", "exec", self.lab.ns(self.host_of(process.name)),
                    sys.executable, "-c", "import sys, urllib.request; sys.stdout.write("
                    "urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())", url)
         total = 0.0
         for line in text.splitlines():
             series, _, value = line.rpartition(" ")
-            if series.split("{")[0] == name:
+            if series.split("{")[0] != name:
+                continue
+            carried = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', series))
+            if all(carried.get(k) == str(v) for k, v in labels.items()):
                 total += float(value)
         return total
 

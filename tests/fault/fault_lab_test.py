@@ -11,6 +11,7 @@ import unittest
 
 import fault_lab
 from fault_lab import HOSTS, PREFIX, NetLab, namespaces, netns_unavailable
+from suite_skip import run_tests, skip_suite
 
 SKIP_REASON = netns_unavailable()
 
@@ -80,6 +81,5 @@ class NetLabTest(unittest.TestCase):
 
 if __name__ == "__main__":
     if SKIP_REASON:
-        print(f"SKIPPED: {SKIP_REASON}", file=sys.stderr)
-        sys.exit(77)
-    unittest.main(verbosity=2)
+        skip_suite(SKIP_REASON)
+    run_tests(verbosity=2)

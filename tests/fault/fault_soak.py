@@ -16,11 +16,11 @@ import unittest
 
 import fault_lab
 import fault_test
+from suite_skip import run_suite, skip_suite
 
 if __name__ == "__main__":
     if fault_test.SKIP_REASON:
-        print(f"SKIPPED: {fault_test.SKIP_REASON}", file=sys.stderr)
-        sys.exit(77)
+        skip_suite(fault_test.SKIP_REASON)
     fault_lab.install_exit_on_sigterm()
     deadline = time.monotonic() + float(os.environ.get("SIEVE_FAULT_SOAK_S", "3600"))
     names = unittest.TestLoader().getTestCaseNames(fault_test.FaultTest)
@@ -30,8 +30,8 @@ if __name__ == "__main__":
     runs = 0
     while time.monotonic() < deadline:
         suite = unittest.TestSuite(fault_test.FaultTest(n) for n in rng.sample(names, len(names)))
-        result = unittest.TextTestRunner(verbosity=2).run(suite)
+        result, ok = run_suite(suite, verbosity=2)
         runs += result.testsRun
-        if not result.wasSuccessful():
+        if not ok:
             sys.exit(1)
     print(f"soak: {runs} scenario runs passed")

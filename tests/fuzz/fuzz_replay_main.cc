@@ -1,7 +1,8 @@
 // A main() for libFuzzer targets (tests/fuzz/*_fuzz.cc) under the regular gcc build: runs the
 // target over every file of the given corpus directories, plus every prefix of each file
 // (prefixes cut records, quotes, CRLFs and JSON at every byte). The target aborts when an
-// invariant breaks, which fails the test. Linked into csv_fuzz_replay, http_json_fuzz_replay.
+// invariant breaks, which fails the test; an empty corpus fails it too. Linked into
+// csv_fuzz_replay, http_json_fuzz_replay, http1_response_fuzz_replay, proto_fuzz_replay.
 //
 //   NAME_fuzz_replay DIR...
 #include <cstdint>

@@ -68,15 +68,24 @@ class PromtoolTest(unittest.TestCase):
         test_copy = os.path.join(self.tmp, os.path.basename(ALERTS_TEST_YML))
         with open(ALERTS_YML, encoding="utf-8") as f:
             rules = f.read()
+
+        def promtool_test(text):
+            with open(os.path.join(self.tmp, "alerts.yml"), "w", encoding="utf-8") as f:
+                f.write(text)
+            r = obs_lib.promtool("test", "rules", test_copy)
+            return r.returncode, r.stdout + r.stderr
+
+        # The unchanged copy passes, so a failure below is the rename's doing, not the copy's.
+        code, out = promtool_test(rules)
+        self.assertEqual(code, 0, out)
         for name in names:
             with self.subTest(alert=name):
                 mutated = re.sub(rf"(- alert:\s*){name}\b", rf"\1{name}Renamed", rules)
                 self.assertNotEqual(mutated, rules)
-                with open(os.path.join(self.tmp, "alerts.yml"), "w", encoding="utf-8") as f:
-                    f.write(mutated)
-                r = obs_lib.promtool("test", "rules", test_copy)
-                self.assertNotEqual(r.returncode, 0,
-                                    f"no test in alerts_test.yml expects {name} to fire")
+                code, out = promtool_test(mutated)
+                self.assertNotEqual(code, 0, f"no test in alerts_test.yml expects {name} to fire")
+                # ... and fails as an alert test does: the renamed alert expected, not got.
+                self.assertRegex(out, rf"FAILED:\s*alertname: {name},", out)
 
 
 class MetricNameExtractionTest(unittest.TestCase):

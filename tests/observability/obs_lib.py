@@ -9,6 +9,7 @@
   so the Cluster kills it with everything else, and a client for its HTTP API.
 """
 
+import datetime
 import json
 import os
 import re
@@ -110,6 +111,17 @@ def adapt_prometheus_yml(targets, interval="1s", source=PROMETHEUS_YML):
     if seen != set(targets):
         raise ValueError(f"{source}: scrape jobs {sorted(seen)} != {sorted(targets)}")
     return "\n".join(out) + "\n"
+
+
+def rfc3339_seconds(text):
+    """Seconds since the epoch of an RFC 3339 time as Prometheus's API writes it
+    ("2026-12-03T08:20:01.123456789Z", nanoseconds and all)."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", text)
+    if not m:
+        raise ValueError(f"not an RFC 3339 time: {text!r}")
+    zone = "+00:00" if m.group(3) == "Z" else m.group(3)
+    whole = datetime.datetime.fromisoformat(m.group(1) + zone).timestamp()
+    return whole + float(m.group(2) or 0)
 
 
 def free_port():

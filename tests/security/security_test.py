@@ -12,7 +12,8 @@ What is checked (issue 8, docs/security.md):
     neither submit nor cancel; one client cannot cancel another client's job;
   - garbage, truncated, oversized and wrong-version frames are refused (wrong version with a
     clear ERROR reply) and counted, while a real job completes alongside;
-  - secrets (endpoint credentials, auth headers) appear in no log, status or metrics output.
+  - secrets (endpoint credentials, auth headers) appear in no log, status or metrics output;
+  - without keys, the broker and the collector refuse to listen on a non-loopback address.
 """
 
 import json
@@ -27,6 +28,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import sieve_harness as h  # noqa: E402
+from suite_skip import run_tests  # noqa: E402
 
 import msgpack  # noqa: E402
 import zmq  # noqa: E402
@@ -170,6 +172,8 @@ class SecurityTest(unittest.TestCase):
         self.assertTrue(stranger.alive() and client_as_worker.alive())
 
         # A worker key can neither submit nor cancel; another client cannot cancel the job.
+        # Each refusal is an ERROR reply, counted.
+        refused_before = metric(c.broker.metrics, "sieve_broker_messages_refused_total")
         r = c.sieve("submit", self.input, "--endpoint", c.endpoint,
                     *keys.client_flags("worker"), check=False)
         self.assertEqual(r.returncode, 2, r.stderr)
@@ -179,6 +183,12 @@ class SecurityTest(unittest.TestCase):
         r = c.sieve("cancel", job, *keys.client_flags("client2"), check=False)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn(b"belongs to another client", r.stderr)
+        deadline = time.time() + 5  # the broker publishes its counters every 250 ms
+        while metric(c.broker.metrics, "sieve_broker_messages_refused_total") - refused_before \
+                < 3 and time.time() < deadline:
+            time.sleep(0.1)
+        refused = metric(c.broker.metrics, "sieve_broker_messages_refused_total")
+        self.assertGreaterEqual(refused - refused_before, 3, "refusals not counted")
         # Without any key the broker is unreachable (the handshake never completes).
         r = c.sieve("status", job, check=False, timeout=60)
         self.assertEqual(r.returncode, 3, r.stderr)
@@ -242,6 +252,23 @@ class SecurityTest(unittest.TestCase):
         hostile.close()
         context.term()
 
+    def test_plaintext_daemons_refuse_non_loopback_addresses(self):
+        # Secure default: without CURVE keys, binding anything but loopback is refused at start
+        # with an explanation (refused before binding, so nothing listens on 0.0.0.0 here).
+        c = self.cluster
+        c.start_broker()
+        for program, flags in (("sieve-broker", []),
+                               ("sieve-collector", ["--broker", c.broker.endpoint])):
+            with self.subTest(program=program):
+                r = subprocess.run([h.exe(program), "--listen", "tcp://0.0.0.0:*", "--data-dir",
+                                    os.path.join(c.dir, program), *flags],
+                                   capture_output=True, text=True, timeout=30)
+                self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertIn("refusing to listen on tcp://0.0.0.0:* without encryption",
+                              r.stderr)
+                self.assertIn("--insecure", r.stderr)
+                self.assertNotIn("listening on", r.stdout)
+
     def test_per_client_limits(self):
         c = self.cluster
         c.start_classifier()
@@ -292,4 +319,4 @@ class SecurityTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    run_tests()

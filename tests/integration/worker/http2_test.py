@@ -27,6 +27,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from sieve_harness import Cluster, Process, check_output, exe, generate_csv, read_csv  # noqa: E402
+from suite_skip import run_tests, skip_suite  # noqa: E402
 
 ROWS = 2000
 CONCURRENCY = 32
@@ -222,6 +223,5 @@ http {{
 
 if __name__ == "__main__":
     if not os.access(NGINX, os.X_OK) or shutil.which("openssl") is None:
-        print("SKIP: nginx or openssl is not installed (scripts/install-deps.sh installs them)")
-        sys.exit(77)
-    unittest.main(verbosity=2)
+        skip_suite("nginx or openssl is not installed (scripts/install-deps.sh installs them)")
+    run_tests(verbosity=2)

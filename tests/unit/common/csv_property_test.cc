@@ -120,7 +120,10 @@ void CheckAgainstReference(const std::string& in, size_t block, uint32_t rows) {
     bytes += (*chunk)->bytes;
     RecordIterator it((*chunk)->bytes);
     std::string_view record;
-    while (*it.Next(&record)) {
+    for (;;) {
+      const Result<bool> more = it.Next(&record);
+      ASSERT_TRUE(more.ok()) << more.status().ToString();
+      if (!*more) break;
       ASSERT_TRUE(ParseRecord(record, &fields).ok());
       got.emplace_back(fields.begin(), fields.end());
     }
