@@ -7,6 +7,7 @@
 
 #include "client/exit_codes.h"
 #include "client/job_watch.h"
+#include "client/output_path.h"
 #include "client/peer_connection.h"
 #include "client/progress.h"
 #include "common/csv_record.h"
@@ -43,38 +44,86 @@ Result<PeerConnection> ConnectBroker(zmq::context_t& context, const ClientOption
                                  client.curve.broker_public_key);
 }
 
-// Waits for the job and, when `output` is set, fetches it. Returns the exit code.
-int FollowJob(zmq::context_t& context, const ClientOptions& client, PeerConnection& broker,
-              const std::string& job_id, const std::string& output) {
+// Says why the output of the finished job could not be written and how to fetch it again.
+void PrintKeptResults(const ClientOptions& client, const std::string& job_id,
+                      const std::string& output, const std::string& fetch_flags,
+                      const Status& why) {
+  std::string flags = fetch_flags.empty() ? "--broker " + ShellQuote(client.broker) : fetch_flags;
+  std::fprintf(
+      stderr,
+      "sieve: job %s is done, but its output could not be written: %s\n"
+      "sieve: no partial output was left; the results are kept at the collector, so "
+      "nothing needs to be sent again. Once there is room (or with another -o), fetch "
+      "them with:\n  sieve fetch %s -o %s %s%s\n",
+      job_id.c_str(), why.message().c_str(), job_id.c_str(), ShellQuote(output).c_str(),
+      flags.c_str(),
+      client.curve.enabled() ? "  (with this command's --curve-key and --broker-key)" : "");
+}
+
+// The exit code of a fetch that failed with `status` after the job was done.
+int FetchFailedExitCode(const Status& status) {
+  int code = ExitCodeFor(status);
+  return code == kExitOk ? kExitJobFailed : code;
+}
+
+// Waits for the job and, when wait.output is set, fetches it.
+JobOutcome FollowJob(zmq::context_t& context, const ClientOptions& client, PeerConnection& broker,
+                     const std::string& job_id, const WaitOptions& wait) {
+  JobOutcome outcome{kExitOk, job_id, false};
   ProgressReporter progress(stderr, ::isatty(STDERR_FILENO) != 0);
   Result<proto::JobStatus> status = WaitForJob(broker, job_id, &progress);
-  if (!status.ok()) return Fail(status.status());
-  if (!output.empty() && status->state == proto::JobState::kDone) {
-    Status fetched = FetchOutput(context, *status, output, client.curve);
-    if (!fetched.ok()) return Fail(fetched);
-    std::fprintf(stderr, "sieve: output written to %s\n", output.c_str());
+  if (!status.ok()) {
+    outcome.exit_code = Fail(status.status());
+    return outcome;
   }
-  return JobExitCode(*status);
+  if (!wait.output.empty() && status->state == proto::JobState::kDone) {
+    Status fetched = FetchOutput(context, *status, wait.output, client.curve);
+    if (!fetched.ok()) {
+      PrintKeptResults(client, job_id, wait.output, wait.fetch_flags, fetched);
+      outcome.exit_code = FetchFailedExitCode(fetched);
+      return outcome;
+    }
+    outcome.output_written = true;
+    std::fprintf(stderr, "sieve: output written to %s\n", wait.output.c_str());
+  }
+  outcome.exit_code = JobExitCode(*status);
+  return outcome;
 }
 
 }  // namespace
 
-int SubmitCommand(const ClientOptions& client, const JobRequest& request,
-                  const WaitOptions& wait) {
-  Status valid = ValidateInputs(request);
-  if (!valid.ok()) return Fail(valid);
+JobOutcome SubmitAndFollow(const ClientOptions& client, const JobRequest& request,
+                           const WaitOptions& wait) {
+  JobOutcome outcome;
+  Status valid = wait.wait && !wait.output.empty() ? CheckOutputPath(wait.output, request.inputs)
+                                                   : Status::Ok();
+  if (valid.ok()) valid = ValidateInputs(request);
+  if (!valid.ok()) {
+    outcome.exit_code = Fail(valid);
+    return outcome;
+  }
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
-  if (!broker.ok()) return Fail(broker.status());
+  if (!broker.ok()) {
+    outcome.exit_code = Fail(broker.status());
+    return outcome;
+  }
   Result<SubmittedJob> job = SubmitJob(*broker, request, nullptr);
-  if (!job.ok()) return Fail(job.status());
+  if (!job.ok()) {
+    outcome.exit_code = Fail(job.status());
+    return outcome;
+  }
   std::printf("%s\n", job->job_id.c_str());
   std::fflush(stdout);
   std::fprintf(stderr, "sieve: job %s submitted: %llu rows in %llu chunks\n",
                job->job_id.c_str(), static_cast<unsigned long long>(job->rows),
                static_cast<unsigned long long>(job->chunks));
-  if (!wait.wait) return kExitOk;
-  return FollowJob(context, client, *broker, job->job_id, wait.output);
+  if (!wait.wait) return JobOutcome{kExitOk, job->job_id, false};
+  return FollowJob(context, client, *broker, job->job_id, wait);
+}
+
+int SubmitCommand(const ClientOptions& client, const JobRequest& request, const WaitOptions& wait) {
+  return SubmitAndFollow(client, request, wait).exit_code;
 }
 
 int StatusCommand(const ClientOptions& client, const std::string& job_id) {
@@ -106,10 +155,14 @@ int StatusCommand(const ClientOptions& client, const std::string& job_id) {
 
 int WaitCommand(const ClientOptions& client, const std::string& job_id,
                 const std::string& output) {
+  if (!output.empty()) {
+    Status writable = CheckOutputPath(output);
+    if (!writable.ok()) return Fail(writable);
+  }
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
   if (!broker.ok()) return Fail(broker.status());
-  return FollowJob(context, client, *broker, job_id, output);
+  return FollowJob(context, client, *broker, job_id, WaitOptions{true, output, ""}).exit_code;
 }
 
 int CancelCommand(const ClientOptions& client, const std::string& job_id) {
@@ -123,15 +176,21 @@ int CancelCommand(const ClientOptions& client, const std::string& job_id) {
   return kExitOk;
 }
 
-int FetchCommand(const ClientOptions& client, const std::string& job_id,
-                 const std::string& output) {
+int FetchCommand(const ClientOptions& client, const std::string& job_id, const std::string& output,
+                 const std::string& fetch_flags) {
+  Status writable = CheckOutputPath(output);
+  if (!writable.ok()) return Fail(writable);
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
   if (!broker.ok()) return Fail(broker.status());
   Result<proto::JobStatus> status = QueryJob(*broker, job_id);
   if (!status.ok()) return Fail(status.status());
   Status fetched = FetchOutput(context, *status, output, client.curve);
-  if (!fetched.ok()) return Fail(fetched);
+  if (!fetched.ok() && status->state != proto::JobState::kDone) return Fail(fetched);
+  if (!fetched.ok()) {
+    PrintKeptResults(client, job_id, output, fetch_flags, fetched);
+    return FetchFailedExitCode(fetched);
+  }
   std::fprintf(stderr, "sieve: output written to %s\n", output.c_str());
   return kExitOk;
 }
@@ -159,6 +218,17 @@ int WorkersCommand(const ClientOptions& client) {
                 static_cast<unsigned long long>(w.rows_done));
   }
   return kExitOk;
+}
+
+std::string ShellQuote(const std::string& text) {
+  if (!text.empty() &&
+      text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                             "_./:@%+=,-") == std::string::npos) {
+    return text;
+  }
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
 }
 
 void PrintOutputPreview(const std::string& output, int rows) {

@@ -1,8 +1,13 @@
 #include "client/job_watch.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
+#include "client/output_path.h"
 #include "common/file_util.h"
 
 namespace sieve {
@@ -16,12 +21,14 @@ bool Finished(proto::JobState state) {
          state == proto::JobState::kFailed;
 }
 
-// Streams one file of a finished job from the collector into `path` (via `path.partial`).
+std::string ErrnoText(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// Streams one file of a finished job from the collector into `partial`, fsynced. On failure
+// the file is removed.
 Status FetchFile(PeerConnection& collector, const std::string& job_id, std::string_view file,
-                 const std::string& path) {
-  std::string partial = path + ".partial";
+                 const std::string& partial) {
   std::FILE* out = std::fopen(partial.c_str(), "wb");
-  if (out == nullptr) return Status::IoError("cannot create " + partial);
+  if (out == nullptr) return Status::IoError(ErrnoText("cannot create " + partial));
   uint64_t offset = 0;
   Status status;
   while (status.ok()) {
@@ -38,22 +45,23 @@ Status FetchFile(PeerConnection& collector, const std::string& job_id, std::stri
       break;
     }
     if (std::fwrite(data->data.data(), 1, data->data.size(), out) != data->data.size()) {
-      status = Status::IoError("cannot write " + partial);
+      status = Status::IoError(ErrnoText("cannot write " + partial));
       break;
     }
     offset += data->data.size();
     if (data->eof) break;
     if (data->data.empty()) status = Status::Internal("collector sent an empty block before eof");
   }
-  if (std::fclose(out) != 0 && status.ok()) status = Status::IoError("cannot write " + partial);
-  if (!status.ok()) {
-    (void)RemoveFile(partial);
-    return status;
+  // Flushed and fsynced before the rename, so that a crash never leaves a renamed but empty
+  // or torn output.
+  if (status.ok() && (std::fflush(out) != 0 || ::fsync(::fileno(out)) != 0)) {
+    status = Status::IoError(ErrnoText("cannot write " + partial));
   }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    return Status::IoError("cannot rename " + partial + " to " + path);
+  if (std::fclose(out) != 0 && status.ok()) {
+    status = Status::IoError(ErrnoText("cannot write " + partial));
   }
-  return Status::Ok();
+  if (!status.ok()) (void)RemoveFile(partial);
+  return status;
 }
 
 }  // namespace
@@ -95,14 +103,29 @@ Status FetchOutput(zmq::context_t& context, const proto::JobStatus& status,
   Result<PeerConnection> collector =
       PeerConnection::Connect(context, status.collector, curve, status.collector_public_key);
   if (!collector.ok()) return collector.status();
-  SIEVE_RETURN_IF_ERROR(FetchFile(*collector, status.job_id, proto::kFetchOutput, path));
-  SIEVE_RETURN_IF_ERROR(
-      FetchFile(*collector, status.job_id, proto::kFetchSummary, path + ".summary.json"));
-  if (status.error_rows > 0) {
-    SIEVE_RETURN_IF_ERROR(
-        FetchFile(*collector, status.job_id, proto::kFetchErrors, path + ".errors.csv"));
+  struct File {
+    std::string_view name;  // as FETCH names it
+    std::string path;
+  };
+  std::vector<File> files = {{proto::kFetchOutput, path},
+                             {proto::kFetchSummary, path + kSummarySuffix}};
+  if (status.error_rows > 0) files.push_back({proto::kFetchErrors, path + kErrorsSuffix});
+  // Every file is fetched to NAME.partial first; the renames come only when all are complete,
+  // the output last, so an output in place means its summary and errors report are too.
+  Status fetched;
+  for (size_t i = 0; i < files.size() && fetched.ok(); ++i) {
+    fetched = FetchFile(*collector, status.job_id, files[i].name, files[i].path + kPartialSuffix);
   }
-  return Status::Ok();
+  for (size_t i = files.size(); fetched.ok() && i-- > 0;) {
+    std::string partial = files[i].path + kPartialSuffix;
+    if (std::rename(partial.c_str(), files[i].path.c_str()) != 0) {
+      fetched = Status::IoError(ErrnoText("cannot rename " + partial + " to " + files[i].path));
+    }
+  }
+  if (!fetched.ok()) {
+    for (const File& file : files) (void)RemoveFile(file.path + kPartialSuffix);
+  }
+  return fetched;
 }
 
 }  // namespace sieve

@@ -2,9 +2,12 @@
 //
 // WaitForJob polls STATUS every `poll` until the job is done, cancelled or failed, feeding a
 // ProgressReporter. FetchOutput streams a finished output from the collector named in the
-// job's status into `path` (written to `path.partial`, then renamed: a reader never sees a
-// partial output), then fetches the summary and, when rows failed, the errors report, beside it
-// as `path.summary.json` and `path.errors.csv`.
+// job's status into `path`, with the summary and, when rows failed, the errors report beside
+// it as `path.summary.json` and `path.errors.csv`. Each is written to NAME.partial and
+// fsynced; only when all are complete are they renamed into place, the output last. On any
+// failure (disk full, permissions changed, collector gone) every .partial file is removed, so
+// nothing incomplete looks like an output, and the job's results stay at the collector to be
+// fetched again.
 //
 // Thread-safety: functions without shared state.
 #pragma once
@@ -28,7 +31,9 @@ Result<proto::JobStatus> WaitForJob(PeerConnection& broker, const std::string& j
                                     std::chrono::milliseconds poll = std::chrono::milliseconds(500));
 
 // Downloads the output (and summary, and errors report when there are failed rows) of the
-// finished job from its collector, over CURVE when `curve` is on.
+// finished job from its collector, over CURVE when `curve` is on. Fails with InvalidArgument
+// (the job is not done), Unavailable (no collector known or answering) or IoError naming the
+// file and errno text (cannot write); see the DESIGN note above for what is left on failure.
 Status FetchOutput(zmq::context_t& context, const proto::JobStatus& status,
                    const std::string& path, const CurveConfig& curve);
 

@@ -27,6 +27,10 @@ void AddJobFlags(CLI::App* cmd, JobFlags& flags) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--chunk-rows", flags.request.chunk_rows, "Rows per chunk")
       ->capture_default_str();
+  cmd->add_option("--chunk-bytes", flags.request.chunk_bytes,
+                  "Bytes per chunk at most (a longer row is a chunk alone); units: 512KiB, 4MiB")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("4MiB");
   cmd->add_option("--fields", spec.fields, "Columns sent in each request (default: all)")
       ->delimiter(',');
   cmd->add_option("--label-field", spec.label_field,
@@ -129,6 +133,9 @@ int main(int argc, char** argv) {
   fetch_cmd->add_option("job", job_id, "Job id")->required();
   fetch_cmd->add_option("-o,--output", output, "Output CSV")->required();
   add_broker(fetch_cmd);
+  std::string fetch_data_dir;
+  fetch_cmd->add_option("--data-dir", fetch_data_dir,
+                        "Fetch from the data directory a `sieve run` kept (instead of --broker)");
 
   CLI::App* workers_cmd = app.add_subcommand("workers", "List connected workers");
   workers_cmd->add_flag("--json", client.json, "Print JSON");
@@ -164,6 +171,9 @@ int main(int argc, char** argv) {
   if (*jobs_cmd) return sieve::StatusCommand(client, "");
   if (*wait_cmd) return sieve::WaitCommand(client, job_id, output);
   if (*cancel_cmd) return sieve::CancelCommand(client, job_id);
+  if (*fetch_cmd && !fetch_data_dir.empty()) {
+    return sieve::FetchFromDataDirCommand(fetch_data_dir, job_id, output);
+  }
   if (*fetch_cmd) return sieve::FetchCommand(client, job_id, output);
   if (*workers_cmd) return sieve::WorkersCommand(client);
   return sieve::kExitUsage;

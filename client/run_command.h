@@ -17,7 +17,17 @@ struct RunOptions {
   int concurrency = 32;
 };
 
-// Returns the CLI exit code (client/exit_codes.h).
+// Returns the CLI exit code (client/exit_codes.h). The output path is checked before anything
+// starts. When the job was submitted but its output was not written (disk full, permissions
+// changed, the job failed), the data directory is kept, even a temporary one, and the message
+// names it with the `sieve fetch JOB -o OUTPUT --data-dir DIR` command that gets the output.
 int RunCommand(JobRequest request, const RunOptions& options);
+
+// `sieve fetch JOB -o OUTPUT --data-dir DIR`: fetches a finished job of a `sieve run` from the
+// data directory it left, by starting its broker and collector (no workers, nothing is sent to
+// any endpoint) on loopback in this process. Returns the CLI exit code; 2 when DIR is not a
+// data directory of `sieve run` or the job is unknown there.
+int FetchFromDataDirCommand(const std::string& data_dir, const std::string& job_id,
+                            const std::string& output);
 
 }  // namespace sieve

@@ -80,8 +80,12 @@ Status Upload(PeerConnection& broker, const std::string& job_id, CsvChunker& chu
 Status ValidateInputs(const JobRequest& request) {
   if (request.inputs.empty()) return Status::InvalidArgument("no input files given");
   if (request.chunk_rows == 0) return Status::InvalidArgument("--chunk-rows must be at least 1");
+  if (request.chunk_bytes == 0 || request.chunk_bytes > kMaxChunkBytes) {
+    return Status::InvalidArgument("--chunk-bytes must be between 1 and " +
+                                   std::to_string(kMaxChunkBytes >> 20) + " MiB");
+  }
   Result<std::unique_ptr<CsvChunker>> chunker =
-      CsvChunker::Open(request.inputs, request.limits, request.chunk_rows);
+      CsvChunker::Open(request.inputs, request.limits, request.chunk_rows, request.chunk_bytes);
   if (!chunker.ok()) return chunker.status();
   SIEVE_RETURN_IF_ERROR(CheckFields((*chunker)->header(), request.spec.fields));
   // One full pass, so that a malformed record anywhere is reported (file:line: reason) before
@@ -97,7 +101,7 @@ Result<SubmittedJob> SubmitJob(PeerConnection& broker, const JobRequest& request
                                const std::function<void(uint64_t)>& on_chunk) {
   if (request.chunk_rows == 0) return Status::InvalidArgument("--chunk-rows must be at least 1");
   Result<std::unique_ptr<CsvChunker>> chunker =
-      CsvChunker::Open(request.inputs, request.limits, request.chunk_rows);
+      CsvChunker::Open(request.inputs, request.limits, request.chunk_rows, request.chunk_bytes);
   if (!chunker.ok()) return chunker.status();
   const CsvHeader& header = (*chunker)->header();
   SIEVE_RETURN_IF_ERROR(CheckFields(header, request.spec.fields));

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "client/peer_connection.h"
+#include "common/csv_chunker.h"
 #include "common/csv_limits.h"
 #include "common/status.h"
 #include "proto/messages.h"
@@ -26,6 +27,7 @@ struct JobRequest {
   std::vector<std::string> inputs;
   proto::JobSpec spec;
   uint32_t chunk_rows = 1000;
+  uint64_t chunk_bytes = kDefaultChunkBytes;  // a chunk ends at chunk_rows or chunk_bytes
   CsvLimits limits;
 };
 
@@ -35,7 +37,11 @@ struct SubmittedJob {
   uint64_t rows = 0;
 };
 
-// Checks the inputs (headers, requested fields, every record) without contacting anyone.
+// Largest --chunk-bytes: a chunk travels in one bulk frame, refused above proto::kMaxBulkBytes.
+inline constexpr uint64_t kMaxChunkBytes = uint64_t{128} << 20;
+
+// Checks the inputs (headers, requested fields, every record) and the chunk bounds without
+// contacting anyone.
 // Cost: one read of every input.
 Status ValidateInputs(const JobRequest& request);
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -107,38 +108,46 @@ std::unique_ptr<CsvSource> MakeCsvStringSource(std::string name, std::string dat
 }
 
 CsvChunker::CsvChunker(std::vector<CsvSourceFactory> sources, CsvLimits limits,
-                       uint32_t rows_per_chunk)
-    : sources_(std::move(sources)), limits_(limits), rows_per_chunk_(rows_per_chunk) {}
+                       uint32_t rows_per_chunk, uint64_t max_chunk_bytes)
+    : sources_(std::move(sources)),
+      limits_(limits),
+      rows_per_chunk_(rows_per_chunk),
+      max_chunk_bytes_(max_chunk_bytes) {}
 
 CsvChunker::~CsvChunker() = default;
 
 Result<std::unique_ptr<CsvChunker>> CsvChunker::Open(std::vector<std::string> paths,
-                                                     CsvLimits limits, uint32_t rows_per_chunk) {
+                                                     CsvLimits limits, uint32_t rows_per_chunk,
+                                                     uint64_t max_chunk_bytes) {
   std::vector<CsvSourceFactory> sources;
   for (std::string& path : paths) {
     sources.push_back([path = std::move(path)] { return OpenCsvFile(path); });
   }
-  return OpenSources(std::move(sources), limits, rows_per_chunk);
+  return OpenSources(std::move(sources), limits, rows_per_chunk, max_chunk_bytes);
 }
 
 Result<std::unique_ptr<CsvChunker>> CsvChunker::OpenString(std::string name, std::string data,
                                                            CsvLimits limits,
-                                                           uint32_t rows_per_chunk) {
+                                                           uint32_t rows_per_chunk,
+                                                           uint64_t max_chunk_bytes) {
   auto shared = std::make_shared<const std::string>(std::move(data));
   CsvSourceFactory factory = [name = std::move(name),
                               shared]() -> Result<std::unique_ptr<CsvSource>> {
     return std::unique_ptr<CsvSource>(std::make_unique<StringSource>(name, shared));
   };
-  return OpenSources({std::move(factory)}, limits, rows_per_chunk);
+  return OpenSources({std::move(factory)}, limits, rows_per_chunk, max_chunk_bytes);
 }
 
 Result<std::unique_ptr<CsvChunker>> CsvChunker::OpenSources(std::vector<CsvSourceFactory> sources,
                                                             CsvLimits limits,
-                                                            uint32_t rows_per_chunk) {
+                                                            uint32_t rows_per_chunk,
+                                                            uint64_t max_chunk_bytes) {
   if (sources.empty()) return Status::InvalidArgument("no input files given");
   if (rows_per_chunk == 0) return Status::InvalidArgument("rows per chunk must be at least 1");
+  if (max_chunk_bytes == 0) return Status::InvalidArgument("bytes per chunk must be at least 1");
   SIEVE_RETURN_IF_ERROR(limits.Validate());
-  std::unique_ptr<CsvChunker> chunker(new CsvChunker(std::move(sources), limits, rows_per_chunk));
+  std::unique_ptr<CsvChunker> chunker(
+      new CsvChunker(std::move(sources), limits, rows_per_chunk, max_chunk_bytes));
   for (size_t i = 0; i < chunker->sources_.size(); ++i) {
     Result<std::unique_ptr<CsvFileReader>> reader = chunker->OpenFile(i);
     if (!reader.ok()) return reader.status();
@@ -179,8 +188,26 @@ Result<std::optional<CsvChunk>> CsvChunker::Next() {
   return chunk;
 }
 
+void CsvChunker::StartChunk(CsvChunk& chunk, uint64_t line, size_t record_bytes) {
+  chunk.index = next_index_++;
+  chunk.first_row = next_row_;
+  chunk.source = reader_->name();
+  chunk.first_line = line;
+  chunk.bytes.reserve(std::min<uint64_t>(last_chunk_bytes_ + last_chunk_bytes_ / 8,
+                                         std::max<uint64_t>(max_chunk_bytes_, record_bytes)));
+  ++chunk.row_count;
+  ++next_row_;
+}
+
+// Loop: one record per turn. A record that would take a non-empty chunk past max_chunk_bytes_
+// is carried (copied once) into the next call, which starts its chunk with it.
 Result<std::optional<CsvChunk>> CsvChunker::FillChunk() {
   CsvChunk chunk;
+  if (!carried_record_.empty()) {
+    chunk.bytes = std::move(carried_record_);  // its buffer becomes the chunk's
+    carried_record_.clear();
+    StartChunk(chunk, carried_line_, chunk.bytes.size());
+  }
   while (chunk.row_count < rows_per_chunk_) {
     if (reader_ == nullptr) {
       if (chunk.row_count > 0 || next_source_ >= sources_.size()) break;
@@ -202,11 +229,14 @@ Result<std::optional<CsvChunk>> CsvChunker::FillChunk() {
                              "; fields holding commas must be quoted");
     }
     if (chunk.row_count == 0) {
-      chunk.index = next_index_++;
-      chunk.first_row = next_row_;
-      chunk.source = reader_->name();
-      chunk.first_line = record.line;
-      chunk.bytes.reserve(last_chunk_bytes_ + last_chunk_bytes_ / 8);
+      StartChunk(chunk, record.line, record.bytes.size());
+      chunk.bytes.append(record.bytes);
+      continue;
+    }
+    if (chunk.bytes.size() + record.bytes.size() > max_chunk_bytes_) {
+      carried_record_.assign(record.bytes);
+      carried_line_ = record.line;
+      break;
     }
     chunk.bytes.append(record.bytes);
     ++chunk.row_count;

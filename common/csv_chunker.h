@@ -5,9 +5,11 @@
 // file's first non-blank record is its header; every file's header must equal the first
 // file's byte for byte (after stripping a UTF-8 BOM and the line terminator). Open() checks
 // all headers up front, so a mismatch is reported before any chunk is produced. Next() then
-// cuts the data records into chunks of at most rows_per_chunk records at true record
-// boundaries (quoted fields may hold newlines). A chunk never spans two files, so the last
-// chunk of each file may be short.
+// cuts the data records into chunks at true record boundaries (quoted fields may hold
+// newlines): a chunk ends after rows_per_chunk records or before the record that would take it
+// past max_chunk_bytes, whichever comes first. A single record larger than max_chunk_bytes is
+// a chunk of its own (the record limits of CsvLimits still apply). A chunk never spans two
+// files, so the last chunk of each file may be short.
 //
 // Each record keeps its original bytes (including "\r\n" or "\n"); a final record without
 // a terminator gets "\n" appended. Blank lines (a lone "\n" or "\r\n") are not records and
@@ -16,8 +18,9 @@
 // limits of CsvLimits; the first violation stops the input with an error
 // "<file>:<line>: <reason>" where line is the 1-based physical line in that file.
 //
-// Memory: one block plus the record that straddles it, plus the chunk being built —
-// independent of the input size. Throughput: the scan is SIMD mask arithmetic, ~GB/s.
+// Memory: one block plus the record that straddles it, plus the chunk being built (at most
+// max(max_chunk_bytes, one record)) — independent of the input size and of the row size
+// times rows_per_chunk. Throughput: the scan is SIMD mask arithmetic, ~GB/s.
 //
 // Thread-safety: none; one chunker is used by one thread.
 #pragma once
@@ -35,6 +38,9 @@
 namespace sieve {
 
 class CsvFileReader;
+
+// The byte bound of a chunk when none is given (`--chunk-bytes`'s default).
+inline constexpr uint64_t kDefaultChunkBytes = uint64_t{4} << 20;  // 4 MiB
 
 // A stream of bytes to chunk: a file, or a string in tests and fuzzing.
 class CsvSource {
@@ -73,21 +79,23 @@ struct CsvChunk {
 class CsvChunker {
  public:
   // Opens `paths` (at least one) as one logical input and reads and checks every header.
-  // Fails with InvalidArgument (no paths, rows_per_chunk == 0, bad limits), NotFound /
+  // Chunks hold at most `rows_per_chunk` records and at most `max_chunk_bytes` bytes (unless
+  // one record alone is larger). Fails with InvalidArgument (no paths, rows_per_chunk == 0,
+  // max_chunk_bytes == 0, bad limits), NotFound /
   // IoError (a file), Corrupt (empty input, no header, invalid UTF-8 in a header, a header
   // that differs from the first file's — the message names both files) or TooLarge
   // (a header over the limits).
-  [[nodiscard]] static Result<std::unique_ptr<CsvChunker>> Open(std::vector<std::string> paths,
-                                                                CsvLimits limits,
-                                                                uint32_t rows_per_chunk);
+  [[nodiscard]] static Result<std::unique_ptr<CsvChunker>> Open(
+      std::vector<std::string> paths, CsvLimits limits, uint32_t rows_per_chunk,
+      uint64_t max_chunk_bytes = kDefaultChunkBytes);
   // As Open, over arbitrary sources; each factory must yield the same bytes every call.
   [[nodiscard]] static Result<std::unique_ptr<CsvChunker>> OpenSources(
-      std::vector<CsvSourceFactory> sources, CsvLimits limits, uint32_t rows_per_chunk);
+      std::vector<CsvSourceFactory> sources, CsvLimits limits, uint32_t rows_per_chunk,
+      uint64_t max_chunk_bytes = kDefaultChunkBytes);
   // Convenience for tests and fuzzing: one in-memory input named `name`.
-  [[nodiscard]] static Result<std::unique_ptr<CsvChunker>> OpenString(std::string name,
-                                                                      std::string data,
-                                                                      CsvLimits limits,
-                                                                      uint32_t rows_per_chunk);
+  [[nodiscard]] static Result<std::unique_ptr<CsvChunker>> OpenString(
+      std::string name, std::string data, CsvLimits limits, uint32_t rows_per_chunk,
+      uint64_t max_chunk_bytes = kDefaultChunkBytes);
 
   ~CsvChunker();
   CsvChunker(const CsvChunker&) = delete;
@@ -104,15 +112,21 @@ class CsvChunker {
   uint64_t rows_read() const { return next_row_; }
 
  private:
-  CsvChunker(std::vector<CsvSourceFactory> sources, CsvLimits limits, uint32_t rows_per_chunk);
+  CsvChunker(std::vector<CsvSourceFactory> sources, CsvLimits limits, uint32_t rows_per_chunk,
+             uint64_t max_chunk_bytes);
   // Opens source `i` and reads its header; the first call (i == 0) sets header_, later
   // calls compare against it.
   Result<std::unique_ptr<CsvFileReader>> OpenFile(size_t i);
   Result<std::optional<CsvChunk>> FillChunk();
+  // Makes `chunk` start with a record of `record_bytes` bytes found at `line` of the current
+  // file: sets its position, counts the record, reserves its buffer. The caller puts the
+  // record's bytes in chunk.bytes.
+  void StartChunk(CsvChunk& chunk, uint64_t line, size_t record_bytes);
 
   std::vector<CsvSourceFactory> sources_;
   CsvLimits limits_;
   uint32_t rows_per_chunk_;
+  uint64_t max_chunk_bytes_;
   CsvHeader header_;
   std::string first_source_name_;
   size_t next_source_ = 0;
@@ -120,6 +134,10 @@ class CsvChunker {
   uint64_t next_index_ = 0;
   uint64_t next_row_ = 0;
   size_t last_chunk_bytes_ = 0;  // to reserve the next chunk's buffer in one allocation
+  // A record of the current file read but left for the next chunk (it would have taken the
+  // previous one past max_chunk_bytes_): its bytes and line; empty bytes when there is none.
+  std::string carried_record_;
+  uint64_t carried_line_ = 0;
   Status error_;
 };
 

@@ -141,4 +141,23 @@ Result<uint64_t> FileSize(const std::string& path) {
   return static_cast<uint64_t>(st.st_size);
 }
 
+Status ProbeWritableDir(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return ErrnoStatus("cannot use directory", dir);
+  if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument(dir + " is not a directory");
+  std::string probe = (std::filesystem::path(dir) / ".sieve-write-probe-XXXXXX").string();
+  int fd = ::mkstemp(probe.data());
+  if (fd < 0) return ErrnoStatus("cannot create a file in", dir);
+  ::close(fd);
+  if (::unlink(probe.c_str()) != 0) return ErrnoStatus("cannot remove", probe);
+  return Status::Ok();
+}
+
+bool SameFile(const std::string& a, const std::string& b) {
+  struct stat sa {};
+  struct stat sb {};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
 }  // namespace sieve

@@ -46,4 +46,15 @@ Result<uint64_t> FileSize(const std::string& path);
 // The directory part of `path` ("." when there is none).
 std::string DirName(const std::string& path);
 
+// Checks that files can be created in the existing directory `dir` by creating and removing
+// an empty temporary file in it, so that read-only mounts, ACLs and immutable directories are
+// caught as well as permission bits. Fails with NotFound (no such directory), InvalidArgument
+// (not a directory) or PermissionDenied / IoError (cannot create a file; errno text).
+// Cost: one create and one unlink.
+Status ProbeWritableDir(const std::string& dir);
+
+// True when `a` and `b` both exist and are the same file (same device and inode, so links,
+// symlinks and different spellings of one path compare equal).
+bool SameFile(const std::string& a, const std::string& b);
+
 }  // namespace sieve

@@ -95,8 +95,10 @@ void FuzzChunker(std::string_view input) {
   if ((h >> 20) % 4 == 0) limits.max_record_bytes = 1 + (h >> 24) % 128;
   if ((h >> 32) % 4 == 0) limits.max_columns = 1 + (h >> 36) % 8;
   const uint32_t rows = 1 + static_cast<uint32_t>((h >> 40) % 5);
+  // Half the inputs also get a small byte bound (--chunk-bytes), so chunks end on bytes too.
+  const uint64_t max_bytes = (h >> 44) % 2 == 0 ? kDefaultChunkBytes : 1 + (h >> 46) % 64;
 
-  auto chunker = CsvChunker::OpenString("fuzz.csv", std::string(input), limits, rows);
+  auto chunker = CsvChunker::OpenString("fuzz.csv", std::string(input), limits, rows, max_bytes);
   std::string body;
   Status status = chunker.status();
   uint64_t next_index = 0, next_row = 0;
@@ -107,6 +109,7 @@ void FuzzChunker(std::string_view input) {
     const CsvChunk& c = **chunk;
     Check(c.index == next_index++ && c.first_row == next_row);
     Check(c.row_count >= 1 && c.row_count <= rows && c.first_line >= 1);
+    Check(c.bytes.size() <= max_bytes || c.row_count == 1);
     next_row += c.row_count;
     body += c.bytes;
     CheckRecords(c, (*chunker)->header(), input.substr(0, h % 16));

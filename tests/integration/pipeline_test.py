@@ -3,6 +3,7 @@ sieve-classifier processes on loopback, outputs checked row by row against the i
 against the labels the server gives."""
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -106,6 +107,22 @@ class PipelineTest(unittest.TestCase):
         self.assertEqual(errors[0], ["row", "website", "reason"])
         self.assertEqual(len(errors) - 1, 50)
         self.assertIn("HTTP 500", errors[1][2])
+
+    def test_chunk_bytes_bounds_chunks_of_long_rows(self):
+        # 120 rows of ~6 KB: one chunk by rows (1,000), at least 45 chunks of at most 16 KiB.
+        self.cluster.start(workers=2)
+        data = self.path("long.csv")
+        with open(data, "w", newline="") as f:
+            f.write("website,content\n")
+            for i in range(120):
+                f.write(f'https://site{i}.example,"{("word " * 1200)[: 5000 + 17 * i]}"\n')
+        out = self.path("out.csv")
+        r = self.cluster.sieve("submit", data, "--endpoint", self.cluster.endpoint,
+                               "--chunk-bytes", "16KiB", "--wait", "-o", out)
+        chunks = int(re.search(r"120 rows in (\d+) chunks", r.stderr.decode()).group(1))
+        self.assertGreaterEqual(chunks, os.path.getsize(data) // (16 << 10))
+        self.assertLessEqual(chunks, 120)
+        check_output([data], out, self.cluster.endpoint, sample=20)
 
 
 class ClientErrorsTest(unittest.TestCase):

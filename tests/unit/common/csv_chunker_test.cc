@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,10 @@ CsvLimits TinyBlocks() {
 }
 
 // Chunks `data` completely; fails the test on error.
-std::vector<CsvChunk> ChunkAll(std::string data, uint32_t rows, CsvLimits limits = {}) {
+std::vector<CsvChunk> ChunkAll(std::string data, uint32_t rows, CsvLimits limits = {},
+                               uint64_t max_bytes = kDefaultChunkBytes) {
   Result<std::unique_ptr<CsvChunker>> chunker =
-      CsvChunker::OpenString("in.csv", std::move(data), limits, rows);
+      CsvChunker::OpenString("in.csv", std::move(data), limits, rows, max_bytes);
   EXPECT_TRUE(chunker.ok()) << chunker.status().ToString();
   std::vector<CsvChunk> chunks;
   if (!chunker.ok()) return chunks;
@@ -224,6 +226,95 @@ TEST(CsvChunkerTest, RejectsBadArguments) {
   EXPECT_EQ(CsvChunker::OpenString("x", "a\n", limits, 1).status().code(),
             Status::Code::kInvalidArgument);
   EXPECT_EQ(CsvChunker::Open({}, {}, 1).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(CsvChunker::OpenString("x", "a\n", {}, 1, 0).status().code(),
+            Status::Code::kInvalidArgument);
+}
+
+// --chunk-bytes: a chunk ends before the record that would take it past the byte bound.
+TEST(CsvChunkerTest, CutsAtTheByteBound) {
+  // Every data record is 10 bytes ("r0,abcdef\n"): 25 bytes hold two, 30 hold three.
+  std::string data = "id,text\n";
+  for (int i = 0; i < 7; ++i) data += "r" + std::to_string(i) + ",abcdef\n";
+  for (CsvLimits limits : {CsvLimits{}, TinyBlocks()}) {
+    std::vector<CsvChunk> chunks = ChunkAll(data, 1000, limits, 25);
+    ASSERT_EQ(chunks.size(), 4u);
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      EXPECT_EQ(chunks[i].index, i);
+      EXPECT_EQ(chunks[i].row_count, i < 3 ? 2u : 1u);
+      EXPECT_EQ(chunks[i].first_row, 2 * i);
+      EXPECT_EQ(chunks[i].first_line, 2 * i + 2);
+    }
+    EXPECT_EQ(chunks[1].bytes, "r2,abcdef\nr3,abcdef\n");
+    EXPECT_EQ(Concat(chunks), data.substr(8));
+    // A bound met exactly is not exceeded: 30 bytes take three records.
+    EXPECT_EQ(ChunkAll(data, 1000, limits, 30).size(), 3u);
+  }
+}
+
+TEST(CsvChunkerTest, RowsOrBytesWhicheverComesFirst) {
+  std::string data = "id,text\n";
+  for (int i = 0; i < 6; ++i) data += "r" + std::to_string(i) + ",abcdef\n";
+  EXPECT_EQ(ChunkAll(data, 2, {}, 1000).size(), 3u);       // rows first: 2 per chunk
+  EXPECT_EQ(ChunkAll(data, 1000, {}, 35).size(), 2u);      // bytes first: 3 per chunk
+  std::vector<CsvChunk> both = ChunkAll(data, 2, {}, 15);  // bytes first again: 1 per chunk
+  EXPECT_EQ(both.size(), 6u);
+}
+
+TEST(CsvChunkerTest, ARecordLargerThanTheBoundIsAChunkAlone) {
+  const std::string big = "big," + std::string(100, 'x') + "\n";
+  const std::string quoted = "q,\"multi\nline " + std::string(60, 'y') + "\"\r\n";
+  const std::string data = "id,text\na,1\n" + big + "b,2\nc,3\n" + quoted + "d,4\n";
+  for (CsvLimits limits : {CsvLimits{}, TinyBlocks()}) {
+    std::vector<CsvChunk> chunks = ChunkAll(data, 1000, limits, 10);
+    ASSERT_EQ(chunks.size(), 5u);
+    EXPECT_EQ(chunks[0].bytes, "a,1\n");
+    EXPECT_EQ(chunks[1].bytes, big);
+    EXPECT_EQ(chunks[1].first_row, 1u);
+    EXPECT_EQ(chunks[1].first_line, 3u);
+    EXPECT_EQ(chunks[2].bytes, "b,2\nc,3\n");
+    EXPECT_EQ(chunks[3].bytes, quoted);
+    EXPECT_EQ(chunks[3].first_line, 6u);
+    EXPECT_EQ(chunks[4].bytes, "d,4\n");
+    EXPECT_EQ(chunks[4].first_row, 5u);
+    EXPECT_EQ(chunks[4].first_line, 8u);  // the quoted record spans lines 6 and 7
+  }
+}
+
+// Random records and bounds: every chunk is within both bounds (or one record), and the
+// chunks are the input in order, their positions consistent.
+TEST(CsvChunkerTest, ByteBoundPropertyOnRandomInputs) {
+  std::mt19937 rng(19);
+  for (int round = 0; round < 200; ++round) {
+    std::string data = "id,text\n";
+    std::vector<size_t> record_sizes;
+    const int records = static_cast<int>(rng() % 60);
+    for (int i = 0; i < records; ++i) {
+      std::string text(rng() % 300, 'a' + static_cast<char>(i % 26));
+      if (rng() % 5 == 0) text = "\"" + text + "\n,\"\"\"";
+      std::string record = std::to_string(i) + "," + text + (rng() % 2 ? "\n" : "\r\n");
+      record_sizes.push_back(record.size());
+      data += record;
+    }
+    const uint32_t rows = 1 + rng() % 20;
+    const uint64_t max_bytes = 1 + rng() % 1200;
+    CsvLimits limits = round % 2 ? TinyBlocks() : CsvLimits{};
+    std::vector<CsvChunk> chunks = ChunkAll(data, rows, limits, max_bytes);
+    EXPECT_EQ(Concat(chunks), data.substr(8));
+    uint64_t row = 0;
+    for (const CsvChunk& chunk : chunks) {
+      ASSERT_GE(chunk.row_count, 1u);
+      EXPECT_LE(chunk.row_count, rows);
+      EXPECT_TRUE(chunk.bytes.size() <= max_bytes || chunk.row_count == 1)
+          << chunk.bytes.size() << " bytes in " << chunk.row_count << " rows, bound " << max_bytes;
+      EXPECT_EQ(chunk.first_row, row);
+      row += chunk.row_count;
+      // Maximal: the next record would have broken a bound.
+      if (row < record_sizes.size() && chunk.row_count < rows) {
+        EXPECT_GT(chunk.bytes.size() + record_sizes[row], max_bytes);
+      }
+    }
+    EXPECT_EQ(row, static_cast<uint64_t>(records));
+  }
 }
 
 TEST(CsvChunkerTest, ErrorsAreSticky) {
@@ -275,6 +366,28 @@ TEST_F(CsvChunkerFilesTest, MultipleFilesAreOneInput) {
   EXPECT_EQ(chunks[2].first_line, 2u);
   EXPECT_EQ(chunks[2].bytes, "4,\"w\nv\"\r\n5,u\n");
   EXPECT_EQ((*chunker)->rows_read(), 5u);
+}
+
+TEST_F(CsvChunkerFilesTest, ByteBoundAcrossFiles) {
+  // A record carried over the byte bound stays in its own file's chunk.
+  std::string a = Write("a.csv", "id,v\n1,xxxx\n2,yyyy\n");
+  std::string b = Write("b.csv", "id,v\n3,zzzz\n");
+  auto chunker = CsvChunker::Open({a, b}, TinyBlocks(), 100, 8);
+  ASSERT_TRUE(chunker.ok()) << chunker.status().ToString();
+  std::vector<CsvChunk> chunks;
+  while (true) {
+    auto chunk = (*chunker)->Next();
+    ASSERT_TRUE(chunk.ok()) << chunk.status().ToString();
+    if (!chunk->has_value()) break;
+    chunks.push_back(**chunk);
+  }
+  ASSERT_EQ(chunks.size(), 3u);
+  EXPECT_EQ(chunks[1].bytes, "2,yyyy\n");
+  EXPECT_EQ(chunks[1].source, a);
+  EXPECT_EQ(chunks[1].first_line, 3u);
+  EXPECT_EQ(chunks[2].source, b);
+  EXPECT_EQ(chunks[2].first_row, 2u);
+  EXPECT_EQ((*chunker)->rows_read(), 3u);
 }
 
 TEST_F(CsvChunkerFilesTest, MismatchedHeadersNameBothFiles) {
