@@ -59,7 +59,7 @@ struct ChunkRecord {
   // Poison-pill evidence: the names of the workers whose deaths, one after the other with no
   // other worker death in between, each held this chunk alone (broker.h, docs/reliability.md).
   // Comma-separated; empty when there is none.
-  std::string deaths;
+  std::string deaths = {};
   bool failed = false;         // committed as all-error rows by the broker (failed or poison)
 };
 

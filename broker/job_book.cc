@@ -123,7 +123,7 @@ Status JobBook::AddChunk(const proto::Chunk& chunk) {
   }
   ChunkRecord record{chunk.job_id, chunk.chunk_index, chunk.first_row,
                      static_cast<uint32_t>(chunk.row_count), chunk.chunk.size(),
-                     ChunkState::kQueued, 0, 0, 0, "", false};
+                     ChunkState::kQueued, 0, 0};
   SIEVE_RETURN_IF_ERROR(spool_.Put(chunk.job_id, chunk.chunk_index, chunk.chunk));
   SIEVE_RETURN_IF_ERROR(store_->AddChunk(record));
   job->chunks.push_back(record);
