@@ -15,7 +15,8 @@ namespace sieve {
 namespace {
 
 constexpr int kPollMs = 100;
-constexpr size_t kPurgeBatch = 100;  // jobs deleted per retention pass, so a pass stays short
+constexpr size_t kPurgeBatch = 100;
+constexpr size_t kMaxListedJobs = 2000;  // jobs in one STATUS reply without a job id  // jobs deleted per retention pass, so a pass stays short
 
 std::vector<std::string> SplitNames(const std::string& joined) {
   std::vector<std::string> names;
@@ -480,17 +481,20 @@ void Broker::OnStatus(const std::string& peer, const proto::StatusQuery& query) 
       reply.jobs.push_back(StatusOf(*stored));
     }
   } else {
-    for (const auto& [id, job] : book_->jobs()) {
-      if (reply.jobs.size() >= proto::kMaxArrayElements) break;
-      reply.jobs.push_back(StatusOf(job));
-    }
-    Result<std::vector<StoredJob>> stored =
-        book_->LoadStoredAll(proto::kMaxArrayElements - reply.jobs.size());
+    // The kMaxListedJobs most recently created jobs, in memory or only in SQLite: a reply must
+    // fit the 1 MiB header limit (a job's status is ~300 bytes).
+    for (const auto& [id, job] : book_->jobs()) reply.jobs.push_back(StatusOf(job));
+    Result<std::vector<StoredJob>> stored = book_->LoadStoredAll(kMaxListedJobs);
     if (!stored.ok()) {
       spdlog::error("cannot list ended jobs: {}", stored.status().ToString());
     } else {
       for (const StoredJob& job : *stored) reply.jobs.push_back(StatusOf(job));
     }
+    std::sort(reply.jobs.begin(), reply.jobs.end(), [](const auto& a, const auto& b) {
+      return a.created_unix_ms != b.created_unix_ms ? a.created_unix_ms > b.created_unix_ms
+                                                    : a.job_id < b.job_id;
+    });
+    if (reply.jobs.size() > kMaxListedJobs) reply.jobs.resize(kMaxListedJobs);
   }
   Reply(peer, std::move(reply));
 }
