@@ -770,6 +770,7 @@ std::set<std::string> Broker::DispatchAlone(int64_t now) {
     for (auto w = workers_.begin(); w != workers_.end(); ++w) {
       if (reserved.contains(w->first) || leases_.HoldsAlone(w->first)) continue;
       size_t n = leases_.CountByWorker(w->first);
+      if (n == 0 && w->second.credit == 0) continue;  // paused: nothing to drain, takes nothing
       if (n < fewest || (n == fewest && w->second.credit > pick->second.credit)) {
         pick = w;
         fewest = n;
