@@ -182,7 +182,7 @@ class LostWorkerTest(unittest.TestCase):
 
     # -- scenarios -----------------------------------------------------------------------
     def chaos(self, cluster, job, monitor, stop):
-        rng = random.Random(19)
+        rng = random.Random(19 + self.run_number)  # other victims in every run
         kills = 0
         killed = {"broker": None, "collector": None}
         start = time.monotonic()
@@ -218,6 +218,7 @@ class LostWorkerTest(unittest.TestCase):
     def test_chaos(self):
         want = self.expected(ROWS)
         for run in range(1, RUNS + 1):
+            self.run_number = run
             start = time.monotonic()
             got, status, measured = self.run_job(f"chaos{run}", ROWS, self.chaos, want=want)
             same = got == want
