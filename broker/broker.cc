@@ -15,14 +15,45 @@ namespace sieve {
 namespace {
 
 constexpr int kPollMs = 100;
+constexpr size_t kPurgeBatch = 100;
+constexpr size_t kMaxListedJobs = 2000;  // jobs in one STATUS reply without a job id  // jobs deleted per retention pass, so a pass stays short
+
+std::vector<std::string> SplitNames(const std::string& joined) {
+  std::vector<std::string> names;
+  size_t start = 0;
+  while (start < joined.size()) {
+    size_t comma = joined.find(',', start);
+    if (comma == std::string::npos) comma = joined.size();
+    if (comma > start) names.push_back(joined.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return names;
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const std::string& n : names) joined += (joined.empty() ? "" : ",") + n;
+  return joined;
+}
+
+std::string PoisonReason(const std::vector<std::string>& names, uint32_t losses) {
+  std::string list;
+  for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+  return "poison pill: the last " + std::to_string(names.size()) +
+         " worker deaths in the cluster were each a different worker holding this chunk alone (" +
+         list + "), with no other worker death in between; lost " + std::to_string(losses) +
+         " times in all";
+}
 
 }  // namespace
 
 Result<std::unique_ptr<Broker>> Broker::Create(zmq::context_t& context, BrokerOptions options) {
   if (options.data_dir.empty()) return Status::InvalidArgument("the broker needs --data-dir");
-  Result<std::unique_ptr<JobBook>> book = JobBook::Open(options.data_dir, *options.clock);
+  Result<std::unique_ptr<JobBook>> book =
+      JobBook::Open(options.data_dir, *options.clock, options.retain_ms);
   if (!book.ok()) return book.status();
   std::unique_ptr<Broker> broker(new Broker(context, std::move(options), std::move(*book)));
+  broker->RecoverChunkVerdicts();
   if (broker->options_.curve.enabled()) {
     if (broker->options_.allow_dir.empty()) {
       return Status::InvalidArgument("CURVE keys need an allow-list directory (--allow DIR)");
@@ -73,8 +104,10 @@ Status Broker::Run() {
     ReapDeadPeers(now);
     ExpireLeases(now);
     ResendFailedChunks(now);
+    RequeueDue(now);
     Dispatch(now);
     Publish(now);
+    Retain(now);
   }
   for (const auto& [id, worker] : workers_) Reply(id, proto::Disconnect{"broker shutting down"});
   return Status::Ok();
@@ -190,7 +223,8 @@ void Broker::OnRelease(const std::string& peer, const proto::Release& release) {
   leases_.Remove(key);
   spdlog::info("job {} chunk {}: handed back by {} ({})", key.job_id, key.chunk_index,
                workers_[peer].name, release.reason);
-  HandBack(*lease, /*failed=*/release.reason != "draining", release.reason);
+  HandBack(*lease, release.reason == "draining" ? LeaseEnd::kReturned : LeaseEnd::kFailed,
+           release.reason);
 }
 
 void Broker::OnDisconnect(const std::string& peer) {
@@ -199,7 +233,7 @@ void Broker::OnDisconnect(const std::string& peer) {
   spdlog::info("worker {} left", it->second.name);
   workers_.erase(it);
   for (const Lease& lease : leases_.TakeByWorker(peer)) {
-    HandBack(lease, /*failed=*/false, "worker left");
+    HandBack(lease, LeaseEnd::kReturned, "worker left");
   }
 }
 
@@ -237,6 +271,7 @@ void Broker::OnCommitted(const proto::Committed& committed) {
   ChunkKey key{committed.job_id, committed.chunk_index};
   bool failed = failed_.erase(key) > 0;
   last_failure_.erase(key);
+  suspects_.erase(key);
   std::optional<Lease> lease = leases_.Remove(key);
   Result<bool> now = book_->Commit(key.job_id, key.chunk_index, committed.errors, failed);
   if (!now.ok()) {
@@ -378,21 +413,60 @@ proto::JobStatus Broker::StatusOf(const JobEntry& job) const {
   return s;
 }
 
+proto::JobStatus Broker::StatusOf(const StoredJob& job) const {
+  proto::JobStatus s;
+  s.job_id = job.record.job_id;
+  s.name = job.record.name;
+  s.state = job.record.state;
+  s.total_rows = job.record.total_rows;
+  s.done_rows = job.record.done_rows;
+  s.error_rows = job.record.error_rows;
+  s.chunks_total = job.record.total_chunks;
+  s.chunks_done = job.chunks_committed;
+  s.chunks_failed = job.chunks_failed;
+  s.created_unix_ms = static_cast<uint64_t>(job.record.created_ms);
+  s.finished_unix_ms = static_cast<uint64_t>(job.record.finished_ms);
+  s.output_path = job.record.output_path;
+  s.collector = collector_.endpoint;
+  s.collector_public_key = collector_.public_key;
+  s.chunks_leased = 0;
+  s.chunks_queued = job.chunks - job.chunks_committed;
+  return s;
+}
+
 void Broker::OnStatus(const std::string& peer, const proto::StatusQuery& query) {
   proto::StatusReply reply;
   reply.request_id = query.request_id;
   if (query.job_id) {
-    JobEntry* job = book_->Find(*query.job_id);
-    if (job == nullptr) {
-      Refuse(peer, query.request_id, Status::NotFound("no job " + *query.job_id));
-      return;
+    if (const JobEntry* job = book_->Find(*query.job_id)) {
+      reply.jobs.push_back(StatusOf(*job));
+    } else {
+      // Not in memory: an ended job past --retain answers from SQLite.
+      Result<StoredJob> stored = book_->LoadStored(*query.job_id);
+      if (!stored.ok()) {
+        Refuse(peer, query.request_id,
+               stored.status().code() == Status::Code::kNotFound
+                   ? Status::NotFound("no job " + *query.job_id)
+                   : stored.status());
+        return;
+      }
+      reply.jobs.push_back(StatusOf(*stored));
     }
-    reply.jobs.push_back(StatusOf(*job));
   } else {
-    for (const auto& [id, job] : book_->jobs()) {
-      if (reply.jobs.size() >= proto::kMaxArrayElements) break;
-      reply.jobs.push_back(StatusOf(job));
+    // The kMaxListedJobs most recently created jobs, in memory or only in SQLite: a reply must
+    // fit the 1 MiB header limit (a job's status is ~300 bytes).
+    for (const auto& [id, job] : book_->jobs()) reply.jobs.push_back(StatusOf(job));
+    Result<std::vector<StoredJob>> stored = book_->LoadStoredAll(kMaxListedJobs);
+    if (!stored.ok()) {
+      spdlog::error("cannot list ended jobs: {}", stored.status().ToString());
+    } else {
+      for (const StoredJob& job : *stored) reply.jobs.push_back(StatusOf(job));
     }
+    std::sort(reply.jobs.begin(), reply.jobs.end(), [](const auto& a, const auto& b) {
+      return a.created_unix_ms != b.created_unix_ms ? a.created_unix_ms > b.created_unix_ms
+                                                    : a.job_id < b.job_id;
+    });
+    if (reply.jobs.size() > kMaxListedJobs) reply.jobs.resize(kMaxListedJobs);
   }
   Reply(peer, std::move(reply));
 }
@@ -433,6 +507,9 @@ void Broker::Publish(int64_t now) {
 
 void Broker::OnCancel(const std::string& peer, const proto::Cancel& cancel) {
   Status s = book_->Cancel(cancel.job_id, "cancelled by a client");
+  if (s.code() == Status::Code::kNotFound && book_->LoadStored(cancel.job_id).ok()) {
+    s = Status::Ok();  // ended long ago (past --retain): nothing to cancel, as for any ended job
+  }
   if (!s.ok()) {
     Refuse(peer, cancel.request_id, s);
     return;
@@ -440,7 +517,7 @@ void Broker::OnCancel(const std::string& peer, const proto::Cancel& cancel) {
   for (const Lease& lease : leases_.TakeByJob(cancel.job_id)) {
     Reply(lease.worker, proto::DropJob{cancel.job_id});
   }
-  std::erase_if(failed_, [&](const auto& kv) { return kv.first.job_id == cancel.job_id; });
+  ForgetJob(cancel.job_id);
   if (collector_connected()) Reply(collector_id_, proto::JobCancel{cancel.job_id});
   spdlog::info("job {} cancelled", cancel.job_id);
   proto::CancelReply reply;
@@ -469,10 +546,11 @@ void Broker::ReapDeadPeers(int64_t now) {
                  now - it->second.last_seen_ms);
     ++counters_.workers_lost;
     std::string id = it->first;
+    std::string name = it->second.name;
     it = workers_.erase(it);
-    for (const Lease& lease : leases_.TakeByWorker(id)) {
-      HandBack(lease, /*failed=*/true, "worker lost");
-    }
+    std::vector<Lease> held = leases_.TakeByWorker(id);
+    RecordDeath(name, held);
+    for (const Lease& lease : held) HandBack(lease, LeaseEnd::kLost, "worker lost");
   }
   if (collector_connected() && now - collector_.last_seen_ms > silence) {
     spdlog::warn("collector at {} silent: pausing dispatch", collector_.endpoint);
@@ -485,28 +563,119 @@ void Broker::ExpireLeases(int64_t now) {
     ++counters_.leases_expired;
     spdlog::warn("job {} chunk {}: lease {} expired", lease.chunk.job_id, lease.chunk.chunk_index,
                  lease.attempt);
-    HandBack(lease, /*failed=*/true, "lease expired");
+    HandBack(lease, LeaseEnd::kLost, "lease expired");
   }
 }
 
-void Broker::HandBack(const Lease& lease, bool failed, const std::string& reason) {
+void Broker::HandBack(const Lease& lease, LeaseEnd end, const std::string& reason) {
   ChunkRecord* chunk = book_->FindChunk(lease.chunk);
   JobEntry* job = book_->Find(lease.chunk.job_id);
-  if (chunk == nullptr || chunk->state == ChunkState::kCommitted || !job->active()) return;
-  if (failed) {
-    ++chunk->failures;
-    last_failure_[lease.chunk] = reason;
+  if (chunk == nullptr || chunk->state == ChunkState::kCommitted || !job->active() ||
+      failed_.contains(lease.chunk)) {
+    return;
+  }
+  if (end != LeaseEnd::kReturned) {
+    if (end == LeaseEnd::kFailed) {
+      ++chunk->failures;
+      last_failure_[lease.chunk] = reason;
+    } else {
+      ++chunk->losses;
+      ++counters_.leases_lost;
+    }
     Status s = book_->SaveAttempts(*chunk);
-    if (!s.ok()) spdlog::error("cannot record a failed attempt: {}", s.ToString());
+    if (!s.ok()) spdlog::error("cannot record the end of a lease: {}", s.ToString());
   }
   if (chunk->failures >= job->spec.max_attempts) {
     spdlog::error("job {} chunk {} failed {} times ({}): labelling its rows as errors",
                   lease.chunk.job_id, lease.chunk.chunk_index, chunk->failures, reason);
-    failed_[lease.chunk] = FailedChunk{chunk->row_count, 0};
+    failed_[lease.chunk] = FailedChunk{chunk->row_count, 0,
+                                       "chunk failed after " + std::to_string(chunk->failures) +
+                                           " attempts (last: " + reason + ")"};
     return;
   }
   ++counters_.redeliveries;
+  if (end == LeaseEnd::kLost) {
+    int64_t wait = LostBackoffMs(chunk->losses);
+    spdlog::info("job {} chunk {}: {} (lost {} times): runs again alone in {} ms",
+                 lease.chunk.job_id, lease.chunk.chunk_index, reason, chunk->losses, wait);
+    backoff_.emplace(options_.clock->NowMs() + wait, lease.chunk);
+    return;
+  }
   book_->Requeue(lease.chunk);
+}
+
+int64_t Broker::LostBackoffMs(uint32_t losses) const {
+  int64_t wait = int64_t{options_.lost_backoff_ms} << std::min<uint32_t>(losses - 1, 20);
+  return std::min<int64_t>(wait, options_.lost_backoff_max_ms);
+}
+
+void Broker::RequeueDue(int64_t now) {
+  while (!backoff_.empty() && backoff_.begin()->first <= now) {
+    alone_.push_back(backoff_.begin()->second);
+    backoff_.erase(backoff_.begin());
+  }
+}
+
+void Broker::RecordDeath(const std::string& name, const std::vector<Lease>& held) {
+  std::optional<ChunkKey> alone;
+  if (held.size() == 1 && held[0].alone) alone = held[0].chunk;
+  // Any other death breaks every other chunk's run of deaths.
+  for (auto it = suspects_.begin(); it != suspects_.end();) {
+    if (alone && *it == *alone) {
+      ++it;
+      continue;
+    }
+    if (ChunkRecord* chunk = book_->FindChunk(*it)) {
+      chunk->deaths.clear();
+      Status s = book_->SaveAttempts(*chunk);
+      if (!s.ok()) spdlog::error("cannot record poison evidence: {}", s.ToString());
+    }
+    it = suspects_.erase(it);
+  }
+  if (!alone || options_.poison_deaths == 0) return;
+  ChunkRecord* chunk = book_->FindChunk(*alone);
+  if (chunk == nullptr || chunk->state == ChunkState::kCommitted) return;
+  std::string clean = name;
+  std::replace(clean.begin(), clean.end(), ',', ';');
+  std::vector<std::string> names = SplitNames(chunk->deaths);
+  if (std::find(names.begin(), names.end(), clean) == names.end()) names.push_back(clean);
+  chunk->deaths = JoinNames(names);
+  Status s = book_->SaveAttempts(*chunk);
+  if (!s.ok()) spdlog::error("cannot record poison evidence: {}", s.ToString());
+  suspects_.insert(*alone);
+  spdlog::warn("job {} chunk {}: worker {} died holding it alone ({} of {} deaths in a row)",
+               alone->job_id, alone->chunk_index, name, names.size(), options_.poison_deaths);
+  if (names.size() >= options_.poison_deaths) {
+    ++counters_.chunks_poisoned;
+    Isolate(*alone, *chunk, PoisonReason(names, chunk->losses + 1));
+  }
+}
+
+void Broker::Isolate(const ChunkKey& key, const ChunkRecord& chunk, const std::string& reason) {
+  spdlog::error("job {} chunk {}: isolated, its rows are labelled as errors: {}", key.job_id,
+                key.chunk_index, reason);
+  suspects_.erase(key);
+  failed_[key] = FailedChunk{chunk.row_count, 0, reason};
+}
+
+void Broker::RecoverChunkVerdicts() {
+  for (const auto& [id, job] : book_->jobs()) {
+    if (!job.active()) continue;
+    for (const ChunkRecord& chunk : job.chunks) {
+      if (chunk.state == ChunkState::kCommitted) continue;
+      ChunkKey key{chunk.job_id, chunk.chunk_index};
+      std::vector<std::string> names = SplitNames(chunk.deaths);
+      if (chunk.failures >= job.spec.max_attempts) {
+        failed_[key] = FailedChunk{chunk.row_count, 0,
+                                   "chunk failed after " + std::to_string(chunk.failures) +
+                                       " attempts"};
+      } else if (options_.poison_deaths > 0 && names.size() >= options_.poison_deaths) {
+        Isolate(key, chunk, PoisonReason(names, chunk.losses));
+      } else if (!names.empty()) {
+        suspects_.insert(key);
+      }
+    }
+  }
 }
 
 void Broker::ResendFailedChunks(int64_t now) {
@@ -522,10 +691,8 @@ void Broker::ResendFailedChunks(int64_t now) {
       spdlog::error("job {} chunk {}: {}", key.job_id, key.chunk_index, bytes.status().ToString());
       continue;
     }
-    std::string reason = "chunk failed after " + std::to_string(chunk->failures) +
-                         " attempts (last: " + last_failure_[key] + ")";
     Result<proto::ChunkResult> result =
-        BuildFailedResult(*chunk, *bytes, job->spec.error_label, reason);
+        BuildFailedResult(*chunk, *bytes, job->spec.error_label, failed.reason);
     if (!result.ok()) {
       spdlog::error("job {} chunk {}: {}", key.job_id, key.chunk_index,
                     result.status().ToString());
@@ -537,17 +704,27 @@ void Broker::ResendFailedChunks(int64_t now) {
 
 void Broker::Dispatch(int64_t now) {
   if (!collector_connected()) return;
+  const std::set<std::string> reserved = DispatchAlone(now);
   while (book_->queued() > 0) {
-    // The worker with the most free credit takes the next chunk: spreads load evenly.
+    // The worker with the most free credit takes the next chunk: spreads load evenly. Workers
+    // reserved for, or running, a chunk alone take nothing else.
     auto best = workers_.end();
     for (auto it = workers_.begin(); it != workers_.end(); ++it) {
-      if (it->second.credit > 0 && (best == workers_.end() || it->second.credit > best->second.credit)) {
-        best = it;
+      if (it->second.credit == 0 || reserved.contains(it->first) ||
+          (best != workers_.end() && it->second.credit <= best->second.credit) ||
+          leases_.HoldsAlone(it->first)) {
+        continue;
       }
+      best = it;
     }
     if (best == workers_.end()) return;
     std::optional<ChunkKey> key = book_->NextQueued();
     if (!key) return;
+    if (!Dispatchable(*key)) continue;
+    if (book_->FindChunk(*key)->losses > 0) {  // lost before (or before a restart): alone
+      alone_.push_back(*key);
+      continue;
+    }
     if (!AssignTo(best->first, best->second, *key, now)) {
       book_->Requeue(*key);
       return;
@@ -555,8 +732,45 @@ void Broker::Dispatch(int64_t now) {
   }
 }
 
+std::set<std::string> Broker::DispatchAlone(int64_t now) {
+  std::set<std::string> reserved;
+  std::erase_if(alone_, [&](const ChunkKey& key) { return !Dispatchable(key); });
+  for (auto it = alone_.begin(); it != alone_.end();) {
+    // Its worker: the one with the fewest leases (it frees up first), neither reserved for
+    // another such chunk nor running one.
+    auto pick = workers_.end();
+    size_t fewest = SIZE_MAX;
+    for (auto w = workers_.begin(); w != workers_.end(); ++w) {
+      if (reserved.contains(w->first) || leases_.HoldsAlone(w->first)) continue;
+      size_t n = leases_.CountByWorker(w->first);
+      if (n == 0 && w->second.credit == 0) continue;  // paused: nothing to drain, takes nothing
+      if (n < fewest || (n == fewest && w->second.credit > pick->second.credit)) {
+        pick = w;
+        fewest = n;
+      }
+    }
+    if (pick == workers_.end()) break;
+    if (fewest == 0 && pick->second.credit > 0 &&
+        AssignTo(pick->first, pick->second, *it, now, /*alone=*/true)) {
+      it = alone_.erase(it);
+      continue;
+    }
+    reserved.insert(pick->first);
+    ++it;
+  }
+  return reserved;
+}
+
+bool Broker::Dispatchable(const ChunkKey& key) {
+  const ChunkRecord* chunk = book_->FindChunk(key);
+  const JobEntry* job = book_->Find(key.job_id);
+  return chunk != nullptr && job != nullptr && job->active() &&
+         chunk->state == ChunkState::kQueued && !failed_.contains(key) &&
+         !leases_.Find(key).has_value();
+}
+
 bool Broker::AssignTo(const std::string& worker_id, Worker& worker, const ChunkKey& key,
-                      int64_t now) {
+                      int64_t now, bool alone) {
   const auto started = std::chrono::steady_clock::now();
   JobEntry* job = book_->Find(key.job_id);
   ChunkRecord* chunk = book_->FindChunk(key);
@@ -589,11 +803,45 @@ bool Broker::AssignTo(const std::string& worker_id, Worker& worker, const ChunkK
   Status saved = book_->SaveAttempts(*chunk);
   if (!saved.ok()) spdlog::error("cannot record a lease: {}", saved.ToString());
   --worker.credit;
-  leases_.Grant(Lease{key, chunk->attempts, worker_id, now, now + options_.lease_ms});
+  leases_.Grant(Lease{key, chunk->attempts, worker_id, now, now + options_.lease_ms, alone});
+  if (alone) {
+    spdlog::info("job {} chunk {}: attempt {} runs alone on worker {}", key.job_id,
+                 key.chunk_index, chunk->attempts, worker.name);
+  }
   ++counters_.chunks_dispatched;
   metrics_.ObserveDispatch(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return true;
+}
+
+// ----------------------------------------------------------------------------- retention
+
+void Broker::Retain(int64_t now) {
+  if (now < next_retention_ms_) return;
+  next_retention_ms_ = now + options_.retention_check_ms;
+  for (const std::string& id : book_->EvictEnded()) {
+    ForgetJob(id);
+    ++counters_.jobs_evicted;
+  }
+  if (options_.purge_ms < 0) return;
+  Result<std::vector<std::string>> purged = book_->Purge(options_.purge_ms, kPurgeBatch);
+  if (!purged.ok()) {
+    spdlog::error("cannot purge old jobs: {}", purged.status().ToString());
+    return;
+  }
+  for (const std::string& id : *purged) {
+    ForgetJob(id);
+    ++counters_.jobs_purged;
+    spdlog::info("job {} purged (ended more than {} s ago)", id, options_.purge_ms / 1000);
+  }
+}
+
+void Broker::ForgetJob(const std::string& job_id) {
+  auto of_job = [&](const auto& kv) { return kv.first.job_id == job_id; };
+  std::erase_if(failed_, of_job);
+  std::erase_if(last_failure_, of_job);
+  std::erase_if(suspects_, [&](const ChunkKey& key) { return key.job_id == job_id; });
+  // backoff_ and alone_ entries of the job are skipped when they come up (Dispatchable).
 }
 
 }  // namespace sieve

@@ -5,22 +5,44 @@
 // One thread runs Run(): it owns the ROUTER socket, the JobBook (SQLite + spool), the lease
 // table and the peer tables. Each iteration it (1) polls the socket for at most 100 ms and
 // handles every waiting message, (2) sends heartbeats that are due, (3) declares peers dead
-// after `liveness` silent heartbeat intervals and requeues the leases of dead workers,
-// (4) requeues leases past their deadline, (5) finishes chunks that failed max_attempts times
-// by sending their all-error output to the collector, (6) dispatches queued chunks to workers
-// with credit. Invariants: a chunk has at most one lease; a chunk is handed out only while a
-// collector is connected (the ASSIGN names it); a worker never holds more leases than the
-// credit it announced; nothing a peer sends can stop the loop (malformed messages are
-// refused with ERROR, counted and logged).
+// after `liveness` silent heartbeat intervals and takes back the leases of dead workers,
+// (4) takes back leases past their deadline, (5) finishes chunks that failed max_attempts
+// times, or were isolated as poison pills, by sending their all-error output to the
+// collector, (6) puts lost chunks whose backoff ended back in line, (7) dispatches chunks to
+// workers with credit: first the chunks that must run alone, then the queue, (8) every few
+// seconds drops ended jobs past --retain from memory and deletes those past --purge-after.
+// Invariants: a chunk has at most one lease; a chunk is handed out only while a collector is
+// connected (the ASSIGN names it); a worker never holds more leases than the credit it
+// announced; nothing a peer sends can stop the loop (malformed messages are refused with
+// ERROR, counted and logged).
+//
+// LOST IS NOT FAILED (docs/reliability.md). A lease ends in one of three ways:
+//   returned  the worker gave it back cleanly (RELEASE "draining", DISCONNECT): queued again.
+//   failed    the chunk failed on a live worker (any other RELEASE reason): spends one of the
+//             job's --max-attempts; past them the chunk is finished as error rows.
+//   lost      its worker died (silent past liveness) or the lease expired: spends nothing.
+//             The chunk waits lost_backoff_ms x 2^(losses-1) (capped), then runs ALONE: on a
+//             worker that holds no other lease and gets no other chunk until it is committed
+//             (the worker with the fewest leases is reserved and drains first).
+// POISON PILLS. Running alone makes a death attributable: a worker that dies holding one
+// chunk alone died with that chunk. A chunk is isolated as a poison pill (finished as error
+// rows naming the evidence) when the last `poison_deaths` worker deaths in the cluster were
+// all workers, with different names, holding that chunk alone; any other worker death in
+// between resets every chunk's count. The evidence is stored with the chunk (a broker restart
+// keeps it). Cost: O(suspect chunks) per worker death, suspects being chunks whose last
+// death(s) held them alone (a handful).
 //
 // Thread-safety: Run() on one thread; RequestStop() from any thread.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <prometheus/registry.h>
 #include <zmq.hpp>
@@ -58,6 +80,17 @@ struct BrokerOptions {
   // cannot fill the broker's disk or queue.
   uint32_t max_jobs_per_client = 16;
   uint64_t max_spool_bytes_per_client = uint64_t{64} << 30;
+  // Lost chunks: backoff before a lost chunk is handed out again (doubles per loss, capped).
+  uint32_t lost_backoff_ms = 250;
+  uint32_t lost_backoff_max_ms = 30000;
+  // Consecutive worker deaths, each holding the same chunk alone, that isolate it as a poison
+  // pill. 0: never isolate (lost chunks are redelivered forever).
+  uint32_t poison_deaths = 3;
+  // Retention (wall clock): ended jobs leave memory retain_ms after they ended (status, jobs
+  // and fetch answer from SQLite), and are deleted with their spool purge_ms after. < 0: never.
+  int64_t retain_ms = int64_t{3600} * 1000;            // 1 h
+  int64_t purge_ms = int64_t{7} * 24 * 3600 * 1000;    // 7 days
+  uint32_t retention_check_ms = 5000;  // how often the two are looked at
 };
 
 class Broker {
@@ -90,7 +123,10 @@ class Broker {
   struct FailedChunk {
     uint64_t rows = 0;
     int64_t next_send_ms = 0;
+    std::string reason;  // in every row's error-report entry
   };
+  // How a lease ended (see LOST IS NOT FAILED above).
+  enum class LeaseEnd { kReturned, kFailed, kLost };
 
   Broker(zmq::context_t& context, BrokerOptions options, std::unique_ptr<JobBook> book);
   void HandleIncoming();
@@ -126,14 +162,32 @@ class Broker {
   void SendHeartbeats(int64_t now);
   void ReapDeadPeers(int64_t now);
   void ExpireLeases(int64_t now);
-  // A lease ended without a result: count a failure when `failed`, then queue the chunk again
-  // or, past max_attempts, finish it as errors.
-  void HandBack(const Lease& lease, bool failed, const std::string& reason);
+  // A lease ended without a result. kFailed counts a failure (past max_attempts the chunk is
+  // finished as errors); kLost counts a loss and puts the chunk in backoff; kReturned queues
+  // it again at once. Nothing happens to a chunk already committed or finished as errors.
+  void HandBack(const Lease& lease, LeaseEnd end, const std::string& reason);
+  // A worker named `name` died holding `held`: updates the poison evidence (may isolate).
+  void RecordDeath(const std::string& name, const std::vector<Lease>& held);
+  void Isolate(const ChunkKey& key, const ChunkRecord& chunk, const std::string& reason);
+  // After a restart: chunks failed past max_attempts or poisoned are finished as errors again,
+  // and the poison suspects are known again.
+  void RecoverChunkVerdicts();
+  int64_t LostBackoffMs(uint32_t losses) const;
+  void RequeueDue(int64_t now);
   void ResendFailedChunks(int64_t now);
   void Dispatch(int64_t now);
-  bool AssignTo(const std::string& worker_id, Worker& worker, const ChunkKey& key, int64_t now);
+  // Hands out the chunks that must run alone; returns the workers reserved for them (those
+  // take nothing else until they hold no lease and get their chunk).
+  std::set<std::string> DispatchAlone(int64_t now);
+  bool Dispatchable(const ChunkKey& key);
+  bool AssignTo(const std::string& worker_id, Worker& worker, const ChunkKey& key, int64_t now,
+                bool alone = false);
+  // Retention: evicts ended jobs past retain_ms, purges those past purge_ms.
+  void Retain(int64_t now);
+  void ForgetJob(const std::string& job_id);
   void OpenJobAtCollector(const JobEntry& job);
   proto::JobStatus StatusOf(const JobEntry& job) const;
+  proto::JobStatus StatusOf(const StoredJob& job) const;
   std::vector<proto::WorkerInfo> WorkersNow(int64_t now) const;
   // Every publish_ms: refreshes the metrics and the status board from the loop's state.
   void Publish(int64_t now);
@@ -154,6 +208,10 @@ class Broker {
   Collector collector_;
   std::map<ChunkKey, FailedChunk> failed_;  // all-error results not yet committed
   std::map<ChunkKey, std::string> last_failure_;  // reason of the last failed lease
+  std::multimap<int64_t, ChunkKey> backoff_;  // lost chunks by the time they may run again
+  std::deque<ChunkKey> alone_;                // chunks waiting for a worker to run them alone
+  std::set<ChunkKey> suspects_;               // chunks with poison evidence (non-empty deaths)
+  int64_t next_retention_ms_ = 0;
   int64_t next_heartbeat_ms_ = 0;
   BrokerCounters counters_;
   std::shared_ptr<prometheus::Registry> registry_;

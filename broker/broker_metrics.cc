@@ -76,6 +76,16 @@ BrokerMetrics::BrokerMetrics(prometheus::Registry& registry, size_t max_job_seri
       &BrokerCounters::rows_committed);
   add("sieve_broker_error_rows_committed_total", "Rows committed with the error label",
       &BrokerCounters::error_rows_committed);
+  add("sieve_broker_leases_lost_total",
+      "Leases that ended because their worker was lost (redelivered, not a failed attempt)",
+      &BrokerCounters::leases_lost);
+  add("sieve_broker_chunks_poisoned_total",
+      "Chunks isolated as poison pills (consecutive deaths of workers holding them alone)",
+      &BrokerCounters::chunks_poisoned);
+  add("sieve_broker_jobs_evicted_total", "Ended jobs dropped from memory after --retain",
+      &BrokerCounters::jobs_evicted);
+  add("sieve_broker_jobs_purged_total",
+      "Ended jobs deleted with their spool after --purge-after", &BrokerCounters::jobs_purged);
 }
 
 void BrokerMetrics::Publish(const BrokerSnapshot& snapshot) {

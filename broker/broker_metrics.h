@@ -13,7 +13,9 @@
 //   workers_connected, collector_connected, oldest_lease_age_seconds     gauges
 //   leases_expired_total, redeliveries_total, workers_lost_total, messages_refused_total,
 //   chunks_dispatched_total, chunks_committed_total, rows_committed_total,
-//   error_rows_committed_total        counters
+//   error_rows_committed_total, leases_lost_total, chunks_poisoned_total,
+//   jobs_evicted_total, jobs_purged_total
+//                                     counters
 //   dispatch_duration_seconds         histogram, handing one chunk out (spool read, encode,
 //                                     send, lease record)
 //
@@ -51,6 +53,10 @@ struct BrokerCounters {
   uint64_t chunks_committed = 0;
   uint64_t rows_committed = 0;
   uint64_t error_rows_committed = 0;
+  uint64_t leases_lost = 0;      // leases that ended with their worker (not a failed attempt)
+  uint64_t chunks_poisoned = 0;  // chunks isolated as poison pills (docs/reliability.md)
+  uint64_t jobs_evicted = 0;     // ended jobs dropped from memory after --retain
+  uint64_t jobs_purged = 0;      // ended jobs deleted (rows and spool) after --purge-after
 };
 
 // What the broker loop knows at one instant; built by the loop, read by Publish.

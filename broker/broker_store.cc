@@ -56,7 +56,24 @@ Result<std::unique_ptr<BrokerStore>> BrokerStore::Open(const std::string& path) 
   SIEVE_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   SIEVE_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
   SIEVE_RETURN_IF_ERROR(store->Exec(kSchema));
+  // Columns added after the first release: a database made by an older broker gains them.
+  SIEVE_RETURN_IF_ERROR(
+      store->AddColumnIfMissing("chunks", "losses", "INTEGER NOT NULL DEFAULT 0"));
+  SIEVE_RETURN_IF_ERROR(store->AddColumnIfMissing("chunks", "deaths", "TEXT NOT NULL DEFAULT ''"));
+  SIEVE_RETURN_IF_ERROR(
+      store->AddColumnIfMissing("chunks", "failed", "INTEGER NOT NULL DEFAULT 0"));
   return store;
+}
+
+Status BrokerStore::AddColumnIfMissing(const char* table, const char* column,
+                                       const char* definition) {
+  std::string probe = std::string("SELECT ") + column + " FROM " + table + " LIMIT 0";
+  if (sqlite3_exec(db_, probe.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK) {
+    return Status::Ok();
+  }
+  std::string add =
+      std::string("ALTER TABLE ") + table + " ADD COLUMN " + column + " " + definition;
+  return Exec(add.c_str());
 }
 
 BrokerStore::~BrokerStore() { sqlite3_close(db_); }
@@ -140,16 +157,30 @@ Status BrokerStore::UpdateChunkAttempts(const std::string& job_id, uint64_t chun
       .Run();
 }
 
+Status BrokerStore::SaveChunkCounters(const ChunkRecord& chunk) {
+  SqliteStatement st(db_,
+                     "UPDATE chunks SET attempts = ?3, failures = ?4, losses = ?5, deaths = ?6 "
+                     "WHERE job_id = ?1 AND chunk_index = ?2");
+  return st.Bind(1, chunk.job_id)
+      .Bind(2, static_cast<int64_t>(chunk.chunk_index))
+      .Bind(3, static_cast<int64_t>(chunk.attempts))
+      .Bind(4, static_cast<int64_t>(chunk.failures))
+      .Bind(5, static_cast<int64_t>(chunk.losses))
+      .Bind(6, chunk.deaths)
+      .Run();
+}
+
 Result<bool> BrokerStore::CommitChunk(const std::string& job_id, uint64_t chunk_index,
-                                      uint64_t error_rows) {
+                                      uint64_t error_rows, bool failed) {
   SIEVE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   SqliteStatement mark(db_,
-                       "UPDATE chunks SET state = ?3 WHERE job_id = ?1 AND chunk_index = ?2 "
-                       "AND state = ?4 RETURNING row_count");
+                       "UPDATE chunks SET state = ?3, failed = ?5 WHERE job_id = ?1 AND "
+                       "chunk_index = ?2 AND state = ?4 RETURNING row_count");
   mark.Bind(1, job_id)
       .Bind(2, static_cast<int64_t>(chunk_index))
       .Bind(3, static_cast<int64_t>(ChunkState::kCommitted))
-      .Bind(4, static_cast<int64_t>(ChunkState::kQueued));
+      .Bind(4, static_cast<int64_t>(ChunkState::kQueued))
+      .Bind(5, failed ? 1 : 0);
   Result<bool> row = mark.Step();
   if (!row.ok()) {
     (void)Exec("ROLLBACK");
@@ -173,10 +204,21 @@ Result<bool> BrokerStore::CommitChunk(const std::string& job_id, uint64_t chunk_
 }
 
 Status BrokerStore::DeleteJob(const std::string& job_id) {
-  SqliteStatement chunks(db_, "DELETE FROM chunks WHERE job_id = ?1");
-  SIEVE_RETURN_IF_ERROR(chunks.Bind(1, job_id).Run());
-  SqliteStatement job(db_, "DELETE FROM jobs WHERE job_id = ?1");
-  return job.Bind(1, job_id).Run();
+  SIEVE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Status s;
+  {
+    SqliteStatement chunks(db_, "DELETE FROM chunks WHERE job_id = ?1");
+    s = chunks.Bind(1, job_id).Run();
+  }
+  if (s.ok()) {
+    SqliteStatement job(db_, "DELETE FROM jobs WHERE job_id = ?1");
+    s = job.Bind(1, job_id).Run();
+  }
+  if (!s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  return Exec("COMMIT");
 }
 
 Result<std::vector<JobRecord>> BrokerStore::LoadJobs() {
@@ -187,30 +229,34 @@ Result<std::vector<JobRecord>> BrokerStore::LoadJobs() {
     Result<bool> row = st.Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    JobRecord job;
-    job.job_id = st.Text(0);
-    job.name = st.Text(1);
-    job.spec = st.Text(2);
-    job.header = st.Text(3);
-    job.state = static_cast<JobState>(st.Int(4));
-    job.total_chunks = static_cast<uint64_t>(st.Int(5));
-    job.total_rows = static_cast<uint64_t>(st.Int(6));
-    job.done_rows = static_cast<uint64_t>(st.Int(7));
-    job.error_rows = static_cast<uint64_t>(st.Int(8));
-    job.created_ms = st.Int(9);
-    job.finished_ms = st.Int(10);
-    job.client = st.Text(11);
-    job.message = st.Text(12);
-    job.output_path = st.Text(13);
-    jobs.push_back(std::move(job));
+    jobs.push_back(ReadJob(st));
   }
   return jobs;
 }
 
+JobRecord BrokerStore::ReadJob(const SqliteStatement& st) {
+  JobRecord job;
+  job.job_id = st.Text(0);
+  job.name = st.Text(1);
+  job.spec = st.Text(2);
+  job.header = st.Text(3);
+  job.state = static_cast<JobState>(st.Int(4));
+  job.total_chunks = static_cast<uint64_t>(st.Int(5));
+  job.total_rows = static_cast<uint64_t>(st.Int(6));
+  job.done_rows = static_cast<uint64_t>(st.Int(7));
+  job.error_rows = static_cast<uint64_t>(st.Int(8));
+  job.created_ms = st.Int(9);
+  job.finished_ms = st.Int(10);
+  job.client = st.Text(11);
+  job.message = st.Text(12);
+  job.output_path = st.Text(13);
+  return job;
+}
+
 Result<std::vector<ChunkRecord>> BrokerStore::LoadChunks(const std::string& job_id) {
   SqliteStatement st(db_,
-                     "SELECT chunk_index, first_row, row_count, bytes, state, attempts, failures "
-                     "FROM chunks WHERE job_id = ?1 ORDER BY chunk_index");
+                     "SELECT chunk_index, first_row, row_count, bytes, state, attempts, failures, "
+                     "losses, deaths, failed FROM chunks WHERE job_id = ?1 ORDER BY chunk_index");
   st.Bind(1, job_id);
   std::vector<ChunkRecord> chunks;
   while (true) {
@@ -226,9 +272,55 @@ Result<std::vector<ChunkRecord>> BrokerStore::LoadChunks(const std::string& job_
     c.state = static_cast<ChunkState>(st.Int(4));
     c.attempts = static_cast<uint32_t>(st.Int(5));
     c.failures = static_cast<uint32_t>(st.Int(6));
+    c.losses = static_cast<uint32_t>(st.Int(7));
+    c.deaths = st.Text(8);
+    c.failed = st.Int(9) != 0;
     chunks.push_back(std::move(c));
   }
   return chunks;
+}
+
+Result<StoredJob> BrokerStore::LoadStoredJob(const std::string& job_id) {
+  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE job_id = ?1";
+  SqliteStatement st(db_, sql.c_str());
+  st.Bind(1, job_id);
+  Result<bool> row = st.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::NotFound("no job " + job_id);
+  StoredJob stored;
+  stored.record = ReadJob(st);
+  SqliteStatement counts(db_,
+                         "SELECT COUNT(*), COALESCE(SUM(state = ?2), 0), "
+                         "COALESCE(SUM(failed), 0) FROM chunks WHERE job_id = ?1");
+  counts.Bind(1, job_id).Bind(2, static_cast<int64_t>(ChunkState::kCommitted));
+  Result<bool> counted = counts.Step();
+  if (!counted.ok()) return counted.status();
+  if (*counted) {
+    stored.chunks = static_cast<uint64_t>(counts.Int(0));
+    stored.chunks_committed = static_cast<uint64_t>(counts.Int(1));
+    stored.chunks_failed = static_cast<uint64_t>(counts.Int(2));
+  }
+  return stored;
+}
+
+Result<std::vector<std::string>> BrokerStore::EndedBefore(int64_t finished_before_ms,
+                                                          size_t limit) {
+  SqliteStatement st(db_,
+                     "SELECT job_id FROM jobs WHERE state IN (?1, ?2, ?3) AND finished_ms > 0 "
+                     "AND finished_ms <= ?4 ORDER BY finished_ms LIMIT ?5");
+  st.Bind(1, static_cast<int64_t>(JobState::kDone))
+      .Bind(2, static_cast<int64_t>(JobState::kFailed))
+      .Bind(3, static_cast<int64_t>(JobState::kCancelled))
+      .Bind(4, finished_before_ms)
+      .Bind(5, static_cast<int64_t>(limit));
+  std::vector<std::string> ids;
+  while (true) {
+    Result<bool> row = st.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    ids.push_back(st.Text(0));
+  }
+  return ids;
 }
 
 }  // namespace sieve

@@ -21,6 +21,10 @@
 struct sqlite3;
 
 namespace sieve {
+class SqliteStatement;
+}
+
+namespace sieve {
 
 using proto::JobState;  // kOpen (receiving chunks), kSealed (all chunks in), kDone, ...
 enum class ChunkState { kQueued, kCommitted };
@@ -50,7 +54,22 @@ struct ChunkRecord {
   uint64_t bytes = 0;          // size of the spooled chunk
   ChunkState state = ChunkState::kQueued;
   uint32_t attempts = 0;       // leases handed out so far
-  uint32_t failures = 0;       // leases that expired or were refused
+  uint32_t failures = 0;       // leases the chunk failed (a worker's RELEASE saying so)
+  uint32_t losses = 0;         // leases that ended because their worker was lost
+  // Poison-pill evidence: the names of the workers whose deaths, one after the other with no
+  // other worker death in between, each held this chunk alone (broker.h, docs/reliability.md).
+  // Comma-separated; empty when there is none.
+  std::string deaths = {};
+  bool failed = false;         // committed as all-error rows by the broker (failed or poison)
+};
+
+// What the store can say about a job without its chunks in memory (an ended job the broker
+// no longer keeps): its record and its chunk counts.
+struct StoredJob {
+  JobRecord record;
+  uint64_t chunks = 0;            // chunks stored
+  uint64_t chunks_committed = 0;
+  uint64_t chunks_failed = 0;     // committed as all-error rows by the broker
 };
 
 class BrokerStore {
@@ -71,17 +90,32 @@ class BrokerStore {
   // Records a new lease or a failure of one (attempt and failure counters).
   Status UpdateChunkAttempts(const std::string& job_id, uint64_t chunk_index, uint32_t attempts,
                              uint32_t failures);
-  // Marks a chunk committed and adds its rows to the job's counters. Idempotent: a chunk
-  // already committed changes nothing. Returns true when this call committed it.
-  Result<bool> CommitChunk(const std::string& job_id, uint64_t chunk_index, uint64_t error_rows);
+  // Records every counter of a chunk: attempts, failures, losses and poison evidence.
+  Status SaveChunkCounters(const ChunkRecord& chunk);
+  // Marks a chunk committed and adds its rows to the job's counters; `failed` when the broker
+  // committed it as all-error rows. Idempotent: a chunk already committed changes nothing.
+  // Returns true when this call committed it.
+  Result<bool> CommitChunk(const std::string& job_id, uint64_t chunk_index, uint64_t error_rows,
+                           bool failed = false);
+  // Deletes the job and its chunks in one transaction.
   Status DeleteJob(const std::string& job_id);
 
   Result<std::vector<JobRecord>> LoadJobs();
   Result<std::vector<ChunkRecord>> LoadChunks(const std::string& job_id);
+  // One job with its chunk counts, read from the database; NotFound when it is not there.
+  // Cost: one indexed look-up plus a scan of the job's chunk rows.
+  Result<StoredJob> LoadStoredJob(const std::string& job_id);
+  // Ended jobs (done, failed, cancelled) that finished at or before `finished_before_ms`
+  // (wall clock), oldest first, at most `limit`. Cost: a scan of the jobs table.
+  Result<std::vector<std::string>> EndedBefore(int64_t finished_before_ms, size_t limit);
 
  private:
   explicit BrokerStore(sqlite3* db) : db_(db) {}
+  static JobRecord ReadJob(const SqliteStatement& st);  // a row of kJobColumns
   Status Exec(const char* sql);
+  // Adds a column the schema gained after the database was created (ALTER TABLE ... ADD
+  // COLUMN); OK when it is there already.
+  Status AddColumnIfMissing(const char* table, const char* column, const char* definition);
 
   sqlite3* db_;  // owned
 };

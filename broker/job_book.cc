@@ -39,11 +39,13 @@ Status ValidateSpec(const proto::JobSpec& spec, const std::string& header) {
 
 }  // namespace
 
-Result<std::unique_ptr<JobBook>> JobBook::Open(const std::string& data_dir, const Clock& clock) {
+Result<std::unique_ptr<JobBook>> JobBook::Open(const std::string& data_dir, const Clock& clock,
+                                               int64_t retain_ms) {
   SIEVE_RETURN_IF_ERROR(MakeDirs(data_dir + "/spool"));
   Result<std::unique_ptr<BrokerStore>> store = BrokerStore::Open(data_dir + "/broker.db");
   if (!store.ok()) return store.status();
-  std::unique_ptr<JobBook> book(new JobBook(std::move(*store), data_dir + "/spool", clock));
+  std::unique_ptr<JobBook> book(
+      new JobBook(std::move(*store), data_dir + "/spool", clock, retain_ms));
   SIEVE_RETURN_IF_ERROR(book->Load());
   return book;
 }
@@ -51,7 +53,9 @@ Result<std::unique_ptr<JobBook>> JobBook::Open(const std::string& data_dir, cons
 Status JobBook::Load() {
   Result<std::vector<JobRecord>> records = store_->LoadJobs();
   if (!records.ok()) return records.status();
+  const int64_t now = clock_.WallMs();
   for (JobRecord& record : *records) {
+    if (PastRetention(record, now)) continue;  // answered from SQLite (LoadStored)
     JobEntry entry;
     Result<proto::JobSpec> spec = DecodeSpec(record.spec);
     if (!spec.ok()) return spec.status();
@@ -63,7 +67,8 @@ Status JobBook::Load() {
     for (const ChunkRecord& c : entry.chunks) {
       if (c.state == ChunkState::kCommitted) {
         ++entry.chunks_committed;
-        entry.chunks_failed += c.failures >= entry.spec.max_attempts ? 1 : 0;
+        // (`failed` is stored since issue 19; before, failures past max_attempts meant it)
+        entry.chunks_failed += c.failed || c.failures >= entry.spec.max_attempts ? 1 : 0;
       } else if (entry.active()) {
         queue_.PushBack(c.job_id, c.chunk_index);
       }
@@ -151,9 +156,10 @@ Result<bool> JobBook::Commit(const std::string& job_id, uint64_t chunk_index,
   if (job == nullptr || chunk_index >= job->chunks.size()) return false;
   ChunkRecord& chunk = job->chunks[chunk_index];
   if (chunk.state == ChunkState::kCommitted) return false;
-  Result<bool> now = store_->CommitChunk(job_id, chunk_index, error_rows);
+  Result<bool> now = store_->CommitChunk(job_id, chunk_index, error_rows, failed);
   if (!now.ok()) return now.status();
   chunk.state = ChunkState::kCommitted;
+  chunk.failed = failed;
   ++job->chunks_committed;
   job->chunks_failed += failed ? 1 : 0;
   job->record.done_rows += chunk.row_count;
@@ -213,12 +219,61 @@ ChunkRecord* JobBook::FindChunk(const ChunkKey& key) {
 }
 
 Status JobBook::SaveAttempts(const ChunkRecord& chunk) {
-  return store_->UpdateChunkAttempts(chunk.job_id, chunk.chunk_index, chunk.attempts,
-                                     chunk.failures);
+  return store_->SaveChunkCounters(chunk);
 }
 
 Result<std::string> JobBook::ChunkBytes(const ChunkKey& chunk) const {
   return spool_.Get(chunk.job_id, chunk.chunk_index);
+}
+
+bool JobBook::PastRetention(const JobRecord& record, int64_t now_wall_ms) const {
+  bool ended = record.state == JobState::kDone || record.state == JobState::kFailed ||
+               record.state == JobState::kCancelled;
+  return retain_ms_ >= 0 && ended && record.finished_ms > 0 &&
+         now_wall_ms - record.finished_ms >= retain_ms_;
+}
+
+std::vector<std::string> JobBook::EvictEnded() {
+  std::vector<std::string> evicted;
+  const int64_t now = clock_.WallMs();
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    if (!PastRetention(it->second.record, now)) {
+      ++it;
+      continue;
+    }
+    evicted.push_back(it->first);
+    queue_.RemoveJob(it->first);
+    it = jobs_.erase(it);
+  }
+  return evicted;
+}
+
+Result<std::vector<std::string>> JobBook::Purge(int64_t purge_ms, size_t limit) {
+  Result<std::vector<std::string>> old = store_->EndedBefore(clock_.WallMs() - purge_ms, limit);
+  if (!old.ok()) return old.status();
+  for (const std::string& id : *old) {
+    SIEVE_RETURN_IF_ERROR(spool_.RemoveJob(id));
+    SIEVE_RETURN_IF_ERROR(store_->DeleteJob(id));
+    queue_.RemoveJob(id);
+    jobs_.erase(id);
+  }
+  return old;
+}
+
+Result<StoredJob> JobBook::LoadStored(const std::string& job_id) const {
+  return store_->LoadStoredJob(job_id);
+}
+
+Result<std::vector<StoredJob>> JobBook::LoadStoredAll(size_t limit) const {
+  Result<std::vector<JobRecord>> records = store_->LoadJobs();  // oldest first
+  if (!records.ok()) return records.status();
+  std::vector<StoredJob> stored;
+  for (auto it = records->rbegin(); it != records->rend() && stored.size() < limit; ++it) {
+    if (jobs_.contains(it->job_id)) continue;
+    Result<StoredJob> job = store_->LoadStoredJob(it->job_id);
+    if (job.ok()) stored.push_back(std::move(*job));
+  }
+  return stored;
 }
 
 }  // namespace sieve

@@ -9,6 +9,12 @@
 // back; stale queue entries (a chunk committed while queued) are skipped by NextQueued.
 // Every mutation is durable before it returns OK.
 //
+// Retention: an ended job (done, failed, cancelled) stays in memory for `retain_ms` after it
+// ended, then only in SQLite (LoadStored answers for it), so a long-lived broker's memory is
+// bounded by the jobs that are active or ended recently, not by every job it ever ran. After
+// `purge_ms` the job's rows and spool are deleted for good. Open() loads ended jobs past
+// `retain_ms` into nothing but the database either.
+//
 // Thread-safety: not thread-safe; owned by the broker loop.
 #pragma once
 
@@ -45,7 +51,9 @@ class JobBook {
  public:
   // Opens the store and spool under `data_dir` and reloads every job; chunks that were queued
   // or leased when the broker stopped are queued again.
-  static Result<std::unique_ptr<JobBook>> Open(const std::string& data_dir, const Clock& clock);
+  // `retain_ms` < 0: ended jobs stay in memory forever (no eviction).
+  static Result<std::unique_ptr<JobBook>> Open(const std::string& data_dir, const Clock& clock,
+                                               int64_t retain_ms = -1);
 
   // Creates a job from a SUBMIT; returns its id. Fails with InvalidArgument on a bad spec.
   Result<std::string> Create(const proto::Submit& submit, const std::string& client);
@@ -54,6 +62,7 @@ class JobBook {
   Status AddChunk(const proto::Chunk& chunk);
   Status Seal(const proto::Seal& seal);
   // Marks a chunk committed; true when this call did it (false: already committed).
+  // `failed`: the broker committed it as all-error rows (failed or poison).
   Result<bool> Commit(const std::string& job_id, uint64_t chunk_index, uint64_t error_rows,
                       bool failed);
   Status MarkDone(const std::string& job_id, const std::string& output_path);
@@ -71,18 +80,36 @@ class JobBook {
   const JobEntry* Find(const std::string& job_id) const;
   ChunkRecord* FindChunk(const ChunkKey& chunk);
   const std::map<std::string, JobEntry>& jobs() const { return jobs_; }
+  // Persists every counter of the chunk (attempts, failures, losses, poison evidence).
   Status SaveAttempts(const ChunkRecord& chunk);
   Result<std::string> ChunkBytes(const ChunkKey& chunk) const;
 
+  // Retention. Drops from memory every job that ended `retain_ms` or more ago (wall clock)
+  // and returns their ids; they stay in SQLite. Cost: O(jobs in memory).
+  std::vector<std::string> EvictEnded();
+  // Deletes (SQLite rows and spool) at most `limit` jobs that ended `purge_ms` or more ago,
+  // oldest first; returns their ids. Cost: one scan of the jobs table plus the deletes.
+  Result<std::vector<std::string>> Purge(int64_t purge_ms, size_t limit);
+  // A job that is not in memory (evicted), from SQLite; NotFound when it is unknown or purged.
+  Result<StoredJob> LoadStored(const std::string& job_id) const;
+  // Every job that is only in SQLite, most recently created first, at most `limit`.
+  Result<std::vector<StoredJob>> LoadStoredAll(size_t limit) const;
+
  private:
-  JobBook(std::unique_ptr<BrokerStore> store, std::string spool_dir, const Clock& clock)
-      : store_(std::move(store)), spool_(std::move(spool_dir)), clock_(clock) {}
+  JobBook(std::unique_ptr<BrokerStore> store, std::string spool_dir, const Clock& clock,
+          int64_t retain_ms)
+      : store_(std::move(store)),
+        spool_(std::move(spool_dir)),
+        clock_(clock),
+        retain_ms_(retain_ms) {}
+  bool PastRetention(const JobRecord& record, int64_t now_wall_ms) const;
   Status Load();
   std::string NewJobId();
 
   std::unique_ptr<BrokerStore> store_;
   ChunkSpool spool_;
   const Clock& clock_;
+  const int64_t retain_ms_;
   std::map<std::string, JobEntry> jobs_;
   DispatchQueue queue_;
 };

@@ -63,6 +63,13 @@ size_t LeaseTable::CountByWorker(const std::string& worker) const {
   return n;
 }
 
+bool LeaseTable::HoldsAlone(const std::string& worker) const {
+  for (const auto& [key, lease] : leases_) {
+    if (lease.worker == worker && lease.alone) return true;
+  }
+  return false;
+}
+
 std::optional<int64_t> LeaseTable::OldestGrantMs() const {
   std::optional<int64_t> oldest;
   for (const auto& [key, lease] : leases_) {

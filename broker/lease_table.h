@@ -34,6 +34,7 @@ struct Lease {
   std::string worker;     // the worker's ROUTER identity
   int64_t granted_ms = 0;
   int64_t deadline_ms = 0;
+  bool alone = false;     // the worker was given this chunk and nothing else (broker.h)
 };
 
 class LeaseTable {
@@ -53,6 +54,8 @@ class LeaseTable {
   // Removes and returns every lease of `job_id`.
   std::vector<Lease> TakeByJob(const std::string& job_id);
   size_t CountByWorker(const std::string& worker) const;
+  // True when `worker` holds a lease granted with `alone`. Cost: O(leases).
+  bool HoldsAlone(const std::string& worker) const;
   size_t size() const { return leases_.size(); }
   // The oldest grant time, or nullopt when empty.
   std::optional<int64_t> OldestGrantMs() const;

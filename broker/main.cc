@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/broker.h"
+#include "broker/duration.h"
 #include "common/config.h"
 #include "common/daemon_flags.h"
 #include "common/logging.h"
@@ -31,6 +32,25 @@ int main(int argc, char** argv) {
   app.add_option("--max-spool-bytes-per-client", options.max_spool_bytes_per_client,
                  "Chunk bytes one client (key) may have waiting in the spool")
       ->capture_default_str();
+  std::string retain = "1h";
+  std::string purge_after = "7d";
+  app.add_option("--retain", retain,
+                 "How long an ended job stays in memory (status/jobs/fetch still answer for it "
+                 "from the database afterwards): e.g. 90s, 15m, 1h, or 'never' to keep it")
+      ->capture_default_str();
+  app.add_option("--purge-after", purge_after,
+                 "When an ended job's state and spool are deleted for good (e.g. 7d, 'never')")
+      ->capture_default_str();
+  app.add_option("--poison-deaths", options.poison_deaths,
+                 "Worker deaths in a row, each holding the same chunk alone, that isolate it as "
+                 "a poison pill (its rows become errors); 0: never")
+      ->capture_default_str();
+  app.add_option("--lost-backoff-ms", options.lost_backoff_ms,
+                 "Wait before a chunk whose worker was lost runs again (doubles per loss)")
+      ->capture_default_str();
+  app.add_option("--lost-backoff-max-ms", options.lost_backoff_max_ms,
+                 "The longest wait before a lost chunk runs again")
+      ->capture_default_str();
   sieve::AddSecurityFlags(app, security, {.accepts_peers = true});
   sieve::AddDaemonFlags(app, daemon);
   if (auto exit_code = sieve::ParseLayeredConfig(app, argc, argv)) return *exit_code;
@@ -41,6 +61,19 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  for (auto [text, out] : {std::pair{&retain, &options.retain_ms},
+                           std::pair{&purge_after, &options.purge_ms}}) {
+    sieve::Result<int64_t> ms = sieve::ParseDuration(*text);
+    if (!ms.ok()) {
+      spdlog::error("{}", ms.status().message());
+      return 2;
+    }
+    *out = *ms;
+  }
+  if (options.retain_ms >= 0 && options.purge_ms >= 0 && options.purge_ms < options.retain_ms) {
+    spdlog::error("--purge-after must not be shorter than --retain");
+    return 2;
+  }
   sieve::Result<sieve::CurveConfig> curve = security.LoadForListener(options.listen);
   if (!curve.ok()) {
     spdlog::error("{}", curve.status().message());

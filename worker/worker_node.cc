@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <optional>
 #include <unistd.h>
 
 #include "common/csv_record.h"
@@ -12,6 +14,19 @@
 
 namespace sieve {
 namespace {
+
+// TEST-ONLY fault hook (docs/reliability.md, tests/fault/lost_worker_test.py): with
+// SIEVE_TEST_CRASH_ON_CHUNK=N in its environment, the worker aborts the moment it is handed
+// chunk N of any job, as a chunk that crashes every worker that takes it would. Unset (every
+// deployment): nothing happens.
+std::optional<uint64_t> TestCrashChunk() {
+  static const std::optional<uint64_t> chunk = []() -> std::optional<uint64_t> {
+    const char* value = std::getenv("SIEVE_TEST_CRASH_ON_CHUNK");
+    if (value == nullptr || *value == '\0') return std::nullopt;
+    return std::strtoull(value, nullptr, 10);
+  }();
+  return chunk;
+}
 
 constexpr int kEnginePollMs = 50;
 constexpr int64_t kEngineIdleMs = 30'000;
@@ -227,6 +242,12 @@ Result<HttpEngine*> WorkerNode::EngineFor(const std::string& job_id, const proto
 }
 
 void WorkerNode::OnAssign(proto::Assign assign) {
+  if (TestCrashChunk() == assign.chunk_index) {
+    spdlog::critical("job {} chunk {}: SIEVE_TEST_CRASH_ON_CHUNK is set: aborting (test hook)",
+                     assign.job_id, assign.chunk_index);
+    spdlog::shutdown();
+    std::abort();
+  }
   Key key{assign.job_id, assign.chunk_index};
   if (auto it = held_.find(key); it != held_.end()) {
     // Re-leased to us while we still hold it (the broker restarted or our lease expired):
