@@ -7,6 +7,7 @@
 
 #include "broker/failed_chunk.h"
 #include "net/peer_policy.h"
+#include "common/private_dir.h"
 #include "common/redact.h"
 #include "common/overloaded.h"
 #include "net/zmq_io.h"
@@ -20,6 +21,7 @@ constexpr int kPollMs = 100;
 
 Result<std::unique_ptr<Broker>> Broker::Create(zmq::context_t& context, BrokerOptions options) {
   if (options.data_dir.empty()) return Status::InvalidArgument("the broker needs --data-dir");
+  SIEVE_RETURN_IF_ERROR(PreparePrivateDir(options.data_dir, options.allow_shared_data_dir));
   Result<std::unique_ptr<JobBook>> book = JobBook::Open(options.data_dir, *options.clock);
   if (!book.ok()) return book.status();
   std::unique_ptr<Broker> broker(new Broker(context, std::move(options), std::move(*book)));
@@ -155,6 +157,14 @@ void Broker::Handle(const std::string& peer, const std::string& user_id,
                      Status::PermissionDenied("job " + m.job_id + " belongs to another client"));
             }
           },
+          [&](const proto::Resume& m) {
+            if (OwnsJob(client, m.job_id)) {
+              OnResume(peer, m);
+            } else {
+              Refuse(peer, m.request_id,
+                     Status::PermissionDenied("job " + m.job_id + " belongs to another client"));
+            }
+          },
           [&](const proto::ErrorReply& m) {
             spdlog::warn("peer {} reported: {}", IdentityToString(peer), m.message);
           },
@@ -218,6 +228,11 @@ void Broker::OnRelease(const std::string& peer, const proto::Release& release) {
   leases_.Remove(key);
   spdlog::info("job {} chunk {}: handed back by {} ({})", key.job_id, key.chunk_index,
                workers_[peer].name, release.reason);
+  if (!release.missing_secret.empty()) {  // not the chunk's fault: not a failed attempt
+    secrets_.NoteMissingWorkerSecret(key.job_id, workers_[peer].name, release.missing_secret);
+    HandBack(*lease, /*failed=*/false, release.reason);
+    return;
+  }
   HandBack(*lease, /*failed=*/release.reason != "draining", release.reason);
 }
 
@@ -266,6 +281,7 @@ void Broker::OnCommitted(const proto::Committed& committed) {
   bool failed = failed_.erase(key) > 0;
   last_failure_.erase(key);
   std::optional<Lease> lease = leases_.Remove(key);
+  secrets_.ClearNote(key.job_id);
   Result<bool> now = book_->Commit(key.job_id, key.chunk_index, committed.errors, failed);
   if (!now.ok()) {
     spdlog::error("job {} chunk {}: cannot record commit: {}", key.job_id, key.chunk_index,
@@ -286,6 +302,7 @@ void Broker::OnCommitted(const proto::Committed& committed) {
 void Broker::OnJobDone(const proto::JobDone& done) {
   JobEntry* job = book_->Find(done.job_id);
   if (job == nullptr || job->record.state == JobState::kDone) return;
+  secrets_.Drop(done.job_id);
   Status s = book_->MarkDone(done.job_id, done.output_path);
   if (!s.ok()) {
     spdlog::error("job {}: cannot record completion: {}", done.job_id, s.ToString());
@@ -333,11 +350,15 @@ void Broker::OnSubmit(const std::string& peer, const std::string& client,
     Refuse(peer, submit.request_id, limits);
     return;
   }
-  Result<std::string> id = book_->Create(submit, client);
+  // Credential headers stay in memory (broker/job_secrets.h): the stored spec names them only.
+  proto::Submit stored = submit;
+  std::vector<std::string> credentials = TakeCredentialHeaders(stored.spec);
+  Result<std::string> id = book_->Create(stored, client);
   if (!id.ok()) {
     Refuse(peer, submit.request_id, id.status());
     return;
   }
+  if (!credentials.empty()) secrets_.Put(*id, std::move(credentials));
   spdlog::info("job {} ({}) submitted, endpoint {}", *id, submit.spec.name,
                RedactUrl(submit.spec.endpoint));
   if (collector_connected()) OpenJobAtCollector(*book_->Find(*id));
@@ -393,6 +414,7 @@ proto::JobStatus Broker::StatusOf(const JobEntry& job) const {
   s.output_path = job.record.output_path;
   s.collector = collector_.endpoint;
   s.collector_public_key = collector_.public_key;
+  secrets_.Describe(job, s);
   // O(chunks) lease look-ups, for active jobs only: Publish runs this for every job the broker
   // knows every publish_ms, and an ended job holds no lease that matters.
   uint64_t leased = 0;
@@ -468,6 +490,7 @@ void Broker::OnCancel(const std::string& peer, const proto::Cancel& cancel) {
     Reply(lease.worker, proto::DropJob{cancel.job_id});
   }
   std::erase_if(failed_, [&](const auto& kv) { return kv.first.job_id == cancel.job_id; });
+  secrets_.Drop(cancel.job_id);
   if (collector_connected()) Reply(collector_id_, proto::JobCancel{cancel.job_id});
   spdlog::info("job {} cancelled", cancel.job_id);
   proto::CancelReply reply;
@@ -575,6 +598,7 @@ void Broker::Dispatch(int64_t now) {
     if (best == workers_.end()) return;
     std::optional<ChunkKey> key = book_->NextQueued();
     if (!key) return;
+    if (secrets_.Park(*book_->Find(key->job_id), *key)) continue;  // waits for `sieve resume`
     if (!AssignTo(best->first, best->second, *key, now)) {
       book_->Requeue(*key);
       return;
@@ -603,7 +627,7 @@ bool Broker::AssignTo(const std::string& worker_id, Worker& worker, const ChunkK
   assign.lease_ms = options_.lease_ms;
   assign.collector = collector_.endpoint;
   assign.collector_public_key = collector_.public_key;
-  assign.spec = job->spec;
+  assign.spec = secrets_.SpecForWorker(*job);
   assign.header_record = job->record.header;
   assign.chunk = std::move(*bytes);
   Status sent = SendMessage(socket_, worker_id, std::move(assign));

@@ -27,6 +27,7 @@
 
 #include "broker/broker_metrics.h"
 #include "broker/job_book.h"
+#include "broker/job_secrets.h"
 #include "broker/lease_table.h"
 #include "net/curve.h"
 #include "net/zap_authenticator.h"
@@ -40,6 +41,7 @@ namespace sieve {
 struct BrokerOptions {
   std::string listen = "tcp://127.0.0.1:7400";  // '*' or port 0 picks a free port
   std::string data_dir;
+  bool allow_shared_data_dir = false;  // start on a data dir others can read (private_dir.h)
   uint32_t heartbeat_ms = proto::kHeartbeatIntervalMs;
   uint32_t liveness = proto::kHeartbeatLiveness;
   uint32_t lease_ms = 10000;       // a lease lasts this long past its last heartbeat
@@ -121,6 +123,7 @@ class Broker {
   void OnStatus(const std::string& peer, const proto::StatusQuery& query);
   void OnWorkers(const std::string& peer, const proto::WorkersQuery& query);
   void OnCancel(const std::string& peer, const proto::Cancel& cancel);
+  void OnResume(const std::string& peer, const proto::Resume& resume);  // broker_resume.cc
 
   // Periodic work.
   void SendHeartbeats(int64_t now);
@@ -153,6 +156,7 @@ class Broker {
   Collector collector_;
   std::map<ChunkKey, FailedChunk> failed_;  // all-error results not yet committed
   std::map<ChunkKey, std::string> last_failure_;  // reason of the last failed lease
+  JobSecrets secrets_;  // credential headers, in memory only (broker/job_secrets.h)
   int64_t next_heartbeat_ms_ = 0;
   BrokerCounters counters_;
   std::shared_ptr<prometheus::Registry> registry_;

@@ -6,6 +6,7 @@
 
 #include "client/commands.h"
 #include "client/exit_codes.h"
+#include "client/resume_command.h"
 #include "client/run_command.h"
 #include "common/config.h"
 #include "net/security_flags.h"
@@ -43,7 +44,11 @@ void AddJobFlags(CLI::App* cmd, JobFlags& flags) {
   cmd->add_option("--retries", spec.retries, "Retries per row on transient failures")
       ->capture_default_str();
   cmd->add_option("--header", spec.headers,
-                  "Extra HTTP header 'Name: value' (repeatable; never logged)");
+                  "Extra HTTP header 'Name: value' (repeatable; never logged). A value may "
+                  "name a worker's secret instead: ${secret:NAME}");
+  cmd->add_option("--secret-header", spec.secret_headers,
+                  "Header name that holds a credential (besides Authorization, "
+                  "Proxy-Authorization, X-Api-Key, Api-Key): the broker keeps it in memory only");
   cmd->add_option("--batch-size", spec.batch_size, "Rows per request (JSON array endpoint)")
       ->capture_default_str();
   cmd->add_option("--max-attempts", spec.max_attempts,
@@ -95,6 +100,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_option("--data-dir", run.data_dir,
                       "Where broker and collector keep state (default: a temporary directory)");
+  run_cmd->add_flag("--allow-shared-data-dir", run.allow_shared_data_dir,
+                    "Run even if group or others can read or write --data-dir");
 
   sieve::WaitOptions wait;
   CLI::App* submit_cmd = app.add_subcommand("submit", "Submit a job to a broker");
@@ -124,6 +131,14 @@ int main(int argc, char** argv) {
   CLI::App* cancel_cmd = app.add_subcommand("cancel", "Cancel a job");
   cancel_cmd->add_option("job", job_id, "Job id")->required();
   add_broker(cancel_cmd);
+
+  std::vector<std::string> resume_headers;
+  CLI::App* resume_cmd = app.add_subcommand(
+      "resume", "Carry on with a held-back job (e.g. give its credential headers again)");
+  resume_cmd->add_option("job", job_id, "Job id")->required();
+  resume_cmd->add_option("--header", resume_headers,
+                         "The job's credential header 'Name: value' again (repeatable)");
+  add_broker(resume_cmd);
 
   CLI::App* fetch_cmd = app.add_subcommand("fetch", "Download a finished job's output");
   fetch_cmd->add_option("job", job_id, "Job id")->required();
@@ -165,6 +180,7 @@ int main(int argc, char** argv) {
   if (*wait_cmd) return sieve::WaitCommand(client, job_id, output);
   if (*cancel_cmd) return sieve::CancelCommand(client, job_id);
   if (*fetch_cmd) return sieve::FetchCommand(client, job_id, output);
+  if (*resume_cmd) return sieve::ResumeCommand(client, job_id, resume_headers);
   if (*workers_cmd) return sieve::WorkersCommand(client);
   return sieve::kExitUsage;
 }
