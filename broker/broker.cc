@@ -229,7 +229,8 @@ void Broker::OnRelease(const std::string& peer, const proto::Release& release) {
   spdlog::info("job {} chunk {}: handed back by {} ({})", key.job_id, key.chunk_index,
                workers_[peer].name, release.reason);
   if (!release.missing_secret.empty()) {  // not the chunk's fault: not a failed attempt
-    secrets_.NoteMissingWorkerSecret(key.job_id, workers_[peer].name, release.missing_secret);
+    secrets_.NoteMissingWorkerSecret(key.job_id, workers_[peer].name, release.missing_secret,
+                                     options_.clock->NowMs());
     HandBack(*lease, /*failed=*/false, release.reason);
     return;
   }
@@ -587,6 +588,8 @@ void Broker::ResendFailedChunks(int64_t now) {
 
 void Broker::Dispatch(int64_t now) {
   if (!collector_connected()) return;
+  std::vector<ChunkKey> unparked = secrets_.Unpark(now);
+  for (auto it = unparked.rbegin(); it != unparked.rend(); ++it) book_->Requeue(*it);
   while (book_->queued() > 0) {
     // The worker with the most free credit takes the next chunk: spreads load evenly.
     auto best = workers_.end();
@@ -598,7 +601,7 @@ void Broker::Dispatch(int64_t now) {
     if (best == workers_.end()) return;
     std::optional<ChunkKey> key = book_->NextQueued();
     if (!key) return;
-    if (secrets_.Park(*book_->Find(key->job_id), *key)) continue;  // waits for `sieve resume`
+    if (secrets_.Park(*book_->Find(key->job_id), *key, now)) continue;  // broker/job_secrets.h
     if (!AssignTo(best->first, best->second, *key, now)) {
       book_->Requeue(*key);
       return;

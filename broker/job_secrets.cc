@@ -48,6 +48,8 @@ void JobSecrets::Drop(const std::string& job_id) {
   }
   parked_.erase(job_id);
   notes_.erase(job_id);
+  holds_.erase(job_id);
+  waiting_.erase(job_id);
 }
 
 bool JobSecrets::Waiting(const JobEntry& job) const {
@@ -65,10 +67,30 @@ proto::JobSpec JobSecrets::SpecForWorker(const JobEntry& job) const {
   return spec;
 }
 
-bool JobSecrets::Park(const JobEntry& job, const ChunkKey& chunk) {
-  if (!Waiting(job)) return false;
-  parked_[job.record.job_id].push_back(chunk);
+bool JobSecrets::Park(const JobEntry& job, const ChunkKey& chunk, int64_t now_ms) {
+  const std::string& id = job.record.job_id;
+  auto hold = holds_.find(id);
+  const bool waiting = Waiting(job);
+  if (!waiting && (hold == holds_.end() || now_ms >= hold->second.until_ms)) return false;
+  waiting_[id] = waiting;
+  parked_[id].push_back(chunk);
   return true;
+}
+
+std::vector<ChunkKey> JobSecrets::Unpark(int64_t now_ms) {
+  std::vector<ChunkKey> out;
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    auto hold = holds_.find(it->first);
+    const bool held = hold != holds_.end() && now_ms < hold->second.until_ms;
+    if (waiting_[it->first] || held) {
+      ++it;
+      continue;
+    }
+    out.insert(out.end(), it->second.begin(), it->second.end());
+    waiting_.erase(it->first);
+    it = parked_.erase(it);
+  }
+  return out;
 }
 
 Result<std::vector<ChunkKey>> JobSecrets::Resupply(const JobEntry& job,
@@ -96,11 +118,17 @@ Result<std::vector<ChunkKey>> JobSecrets::Resupply(const JobEntry& job,
   Put(job.record.job_id, std::move(kept));
   std::vector<ChunkKey> parked = std::move(parked_[job.record.job_id]);
   parked_.erase(job.record.job_id);
+  waiting_.erase(job.record.job_id);
   return parked;
 }
 
 void JobSecrets::NoteMissingWorkerSecret(const std::string& job_id, const std::string& worker,
-                                         const std::string& name) {
+                                         const std::string& name, int64_t now_ms) {
+  constexpr int64_t kFirstPauseMs = 5000;
+  constexpr int64_t kMaxPauseMs = 60000;
+  Hold& hold = holds_[job_id];
+  hold.pause_ms = std::clamp<int64_t>(2 * hold.pause_ms, kFirstPauseMs, kMaxPauseMs);
+  hold.until_ms = now_ms + hold.pause_ms;
   notes_[job_id] = "worker " + worker + " has no secret '" + name +
                    "' (${secret:" + name + "}): it handed a chunk back; give it the secret "
                    "(--secrets-file or SIEVE_SECRET_<NAME>)";

@@ -10,13 +10,18 @@
 // After a broker restart the map is empty: a job whose spec withholds headers then waits
 // ("waiting_for" = "secret" in its status, not an error); Dispatch parks its chunks here
 // instead of leasing them, and RESUME (Resupply) puts the headers back and returns the parked
-// chunks to the queue. Chunks handed back for a missing WORKER secret (${secret:NAME}) leave a
-// note shown in status until one of the job's chunks commits.
+// chunks to the queue. A chunk handed back for a missing WORKER secret (${secret:NAME}) holds
+// the job back for a pause (5 s doubling to 60 s; its chunks are parked meanwhile, Unpark
+// returns them) so that the broker and the worker do not bounce chunks at each other, and
+// leaves a note shown in status; both end when one of the job's chunks commits. Other jobs
+// keep the worker busy meanwhile.
 //
-// Memory: the headers of active jobs, plus one key per parked chunk.
+// Memory: the headers of active jobs, plus one key per parked chunk. Cost: Unpark visits the
+// jobs with parked chunks.
 // Thread-safety: not thread-safe; owned by the broker loop.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -41,18 +46,24 @@ class JobSecrets {
   // The spec an ASSIGN carries: the stored spec with the credential headers put back.
   proto::JobSpec SpecForWorker(const JobEntry& job) const;
 
-  // Dispatch: when the job is waiting, keeps `chunk` aside and returns true.
-  bool Park(const JobEntry& job, const ChunkKey& chunk);
+  // Dispatch: when the job is waiting or held back, keeps `chunk` aside and returns true.
+  bool Park(const JobEntry& job, const ChunkKey& chunk, int64_t now_ms);
+  // Dispatch: the parked chunks of jobs no longer held back (and not waiting), in queue order.
+  std::vector<ChunkKey> Unpark(int64_t now_ms);
   // RESUME: checks that `given` supplies every withheld header (by name, any case), keeps
   // those, and returns the parked chunks in queue order. InvalidArgument naming the headers
   // still missing (names only). Headers not withheld are ignored.
   Result<std::vector<ChunkKey>> Resupply(const JobEntry& job,
                                          const std::vector<std::string>& given);
 
-  // A worker handed a chunk back because it lacks secret `name`.
+  // A worker handed a chunk back because it lacks secret `name`: holds the job back a pause.
   void NoteMissingWorkerSecret(const std::string& job_id, const std::string& worker,
-                               const std::string& name);
-  void ClearNote(const std::string& job_id) { notes_.erase(job_id); }
+                               const std::string& name, int64_t now_ms);
+  // A chunk of the job committed: no more note or hold.
+  void ClearNote(const std::string& job_id) {
+    notes_.erase(job_id);
+    holds_.erase(job_id);
+  }
   // Fills status.waiting_for and status.message (no secret in either).
   void Describe(const JobEntry& job, proto::JobStatus& status) const;
 
@@ -60,6 +71,12 @@ class JobSecrets {
   std::map<std::string, std::vector<std::string>> headers_;  // by job id
   std::map<std::string, std::vector<ChunkKey>> parked_;      // by job id, in dispatch order
   std::map<std::string, std::string> notes_;                 // by job id
+  struct Hold {
+    int64_t until_ms = 0;
+    int64_t pause_ms = 0;
+  };
+  std::map<std::string, Hold> holds_;  // by job id
+  std::map<std::string, bool> waiting_;  // by job id, as of the last Park (for Unpark)
 };
 
 }  // namespace sieve

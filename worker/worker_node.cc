@@ -299,13 +299,10 @@ void WorkerNode::OnAssign(proto::Assign assign) {
 
 void WorkerNode::HandBackForSecret(const proto::Assign& assign, const std::string& name,
                                    const Status& why) {
-  // Every chunk of the job would go out without its key: hand it back (not a failed attempt)
-  // and take no work for a pause, so that workers that have the secret take the job.
-  handback_pause_ms_ = std::clamp<int64_t>(2 * handback_pause_ms_, kHandbackPauseFirstMs,
-                                           kHandbackPauseMaxMs);
-  credit_resume_ms_ = options_.clock->NowMs() + handback_pause_ms_;
-  spdlog::error("job {} chunk {}: {}; handing the chunk back and taking no work for {} s",
-                assign.job_id, assign.chunk_index, why.message(), handback_pause_ms_ / 1000);
+  // Every chunk of the job would go out without its key: hand it back (not a failed attempt).
+  // The broker holds the job back for a pause (broker/job_secrets.h); other jobs go on here.
+  spdlog::error("job {} chunk {}: {}; handing the chunk back", assign.job_id,
+                assign.chunk_index, why.message());
   proto::Release release{assign.job_id, assign.chunk_index, assign.attempt, why.message(), name};
   SendToBroker(std::move(release));
   GiveCredit();

@@ -47,7 +47,7 @@ class AuthEndpoint:
     """An HTTP endpoint on 127.0.0.1 that labels a row by a hash of its body, only when the
     request carries `Authorization: Bearer <one of the keys>`; 401 otherwise (counted)."""
 
-    def __init__(self, keys, delay_s=0.004):
+    def __init__(self, keys, delay_s=0.015):
         self.allowed = {f"Bearer {k}" for k in keys}
         self.unauthorized = 0
         self.lock = threading.Lock()
@@ -55,6 +55,7 @@ class AuthEndpoint:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -77,8 +78,11 @@ class AuthEndpoint:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 256  # socketserver's 5 drops the workers' connects
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/classify"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
