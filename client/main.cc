@@ -9,6 +9,7 @@
 #include "client/resume_command.h"
 #include "client/run_command.h"
 #include "common/config.h"
+#include "common/header_secrets.h"
 #include "net/security_flags.h"
 #include "proto/constants.h"
 
@@ -163,6 +164,15 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : sieve::kExitUsage;
   }
   FinishJobFlags(job);
+  for (const std::string& header : job.request.spec.headers) {  // ${secret:NAME} well formed
+    sieve::Result<std::vector<std::string>> refs = sieve::SecretRefNames(header);
+    if (!refs.ok()) {  // the message names the problem, never the header's value
+      std::fprintf(stderr, "sieve: --header %s: %s\n",
+                   std::string(sieve::HeaderNameOf(header)).c_str(),
+                   refs.status().message().c_str());
+      return sieve::kExitUsage;
+    }
+  }
   if (*keygen_cmd) return sieve::KeygenCommand(key_dir, key_name);
   if (!*run_cmd) {
     sieve::Result<sieve::CurveConfig> curve = security.LoadForBrokerClient();
