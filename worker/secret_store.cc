@@ -38,7 +38,9 @@ std::string_view Trim(std::string_view s) {
 
 std::string SecretKey(const std::string& name) {
   std::string key = name;
-  for (char& c : key) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char& c : key) {
+    c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
   return key;
 }
 

@@ -34,7 +34,7 @@ class SecretStore {
   size_t size() const { return by_key_.size(); }
 
  private:
-  std::map<std::string, std::string> by_key_;  // by EnvKey(name)
+  std::map<std::string, std::string> by_key_;  // by SecretKey(name)
 };
 
 // "openai-prod" -> "OPENAI_PROD": how a name is compared (and spelt in the environment).
