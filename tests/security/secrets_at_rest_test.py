@@ -174,6 +174,18 @@ class SecretsAtRestTest(unittest.TestCase):
             self.answers.append(urllib.request.urlopen(
                 f"http://{self.cluster.broker.metrics}{path}", timeout=5).read())
 
+    def assert_no_key_in_data_dirs(self):
+        """Reads every file under the broker's and the collector's data dirs; returns how many."""
+        searched = 0
+        for root in (os.path.join(self.cluster.dir, "broker"),
+                     os.path.join(self.cluster.dir, "collector")):
+            for path, is_dir in walk(root):
+                if not is_dir:
+                    searched += 1
+                    for key in (LITERAL_KEY, WORKER_KEY):
+                        self.assertNotIn(key.encode(), read_all(path), f"{key} in {path}")
+        return searched
+
     def kill_and_restart(self, process, start):
         process.signal(signal.SIGKILL)
         process.wait(10)
@@ -220,6 +232,10 @@ class SecretsAtRestTest(unittest.TestCase):
         text = self.sieve("status", literal).stdout.decode()
         self.assertIn("waiting_for_secret", text)
         self.assertIn("sieve resume", self.sieve("jobs").stdout.decode() + text)
+        # Mid-job, the spool holds the waiting job's chunks and SQLite its spec: no key.
+        spooled = [p for p, d in walk(os.path.join(c.dir, "broker", "spool")) if not d]
+        self.assertGreater(len(spooled), 0, "nothing spooled mid-job")
+        self.assertGreater(self.assert_no_key_in_data_dirs(), len(spooled))
 
         # The secret-reference job needs nothing from the client: it completes.
         done = self.wait_state(by_ref, ("done", "failed", "cancelled"))
@@ -273,14 +289,7 @@ class SecretsAtRestTest(unittest.TestCase):
         self.scrape(c.broker, c.collector, w1, w2)
         self.answers.append(self.sieve("jobs", "--json").stdout)
         self.answers.append(self.sieve("workers", "--json").stdout)
-        searched = 0
-        for root in (os.path.join(c.dir, "broker"), os.path.join(c.dir, "collector")):
-            for path, is_dir in walk(root):
-                if not is_dir:
-                    searched += 1
-                    for key in (LITERAL_KEY, WORKER_KEY):
-                        self.assertNotIn(key.encode(), read_all(path), f"{key} in {path}")
-        self.assertGreater(searched, 3)
+        self.assertGreater(self.assert_no_key_in_data_dirs(), 3)
         logs = [p.log_path for p in c.processes]
         self.assertGreaterEqual(len(logs), 5)
         for key in (LITERAL_KEY, WORKER_KEY):
