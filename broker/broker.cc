@@ -7,6 +7,7 @@
 
 #include "broker/failed_chunk.h"
 #include "net/peer_policy.h"
+#include "common/private_dir.h"
 #include "common/redact.h"
 #include "common/overloaded.h"
 #include "net/zmq_io.h"
@@ -49,6 +50,7 @@ std::string PoisonReason(const std::vector<std::string>& names, uint32_t losses)
 
 Result<std::unique_ptr<Broker>> Broker::Create(zmq::context_t& context, BrokerOptions options) {
   if (options.data_dir.empty()) return Status::InvalidArgument("the broker needs --data-dir");
+  SIEVE_RETURN_IF_ERROR(PreparePrivateDir(options.data_dir, options.allow_shared_data_dir));
   Result<std::unique_ptr<JobBook>> book =
       JobBook::Open(options.data_dir, *options.clock, options.retain_ms);
   if (!book.ok()) return book.status();
@@ -165,6 +167,14 @@ void Broker::Handle(const std::string& peer, const std::string& user_id,
                      Status::PermissionDenied("job " + m.job_id + " belongs to another client"));
             }
           },
+          [&](const proto::Resume& m) {
+            if (OwnsJob(client, m.job_id)) {
+              OnResume(peer, m);
+            } else {
+              Refuse(peer, m.request_id,
+                     Status::PermissionDenied("job " + m.job_id + " belongs to another client"));
+            }
+          },
           [&](const proto::ErrorReply& m) {
             spdlog::warn("peer {} reported: {}", IdentityToString(peer), m.message);
           },
@@ -223,6 +233,12 @@ void Broker::OnRelease(const std::string& peer, const proto::Release& release) {
   leases_.Remove(key);
   spdlog::info("job {} chunk {}: handed back by {} ({})", key.job_id, key.chunk_index,
                workers_[peer].name, release.reason);
+  if (!release.missing_secret.empty()) {  // not the chunk's fault: not a failed attempt
+    secrets_.NoteMissingWorkerSecret(key.job_id, workers_[peer].name, release.missing_secret,
+                                     options_.clock->NowMs());
+    HandBack(*lease, LeaseEnd::kReturned, release.reason);
+    return;
+  }
   HandBack(*lease, release.reason == "draining" ? LeaseEnd::kReturned : LeaseEnd::kFailed,
            release.reason);
 }
@@ -273,6 +289,7 @@ void Broker::OnCommitted(const proto::Committed& committed) {
   last_failure_.erase(key);
   suspects_.erase(key);
   std::optional<Lease> lease = leases_.Remove(key);
+  secrets_.ClearNote(key.job_id);
   Result<bool> now = book_->Commit(key.job_id, key.chunk_index, committed.errors, failed);
   if (!now.ok()) {
     spdlog::error("job {} chunk {}: cannot record commit: {}", key.job_id, key.chunk_index,
@@ -293,6 +310,7 @@ void Broker::OnCommitted(const proto::Committed& committed) {
 void Broker::OnJobDone(const proto::JobDone& done) {
   JobEntry* job = book_->Find(done.job_id);
   if (job == nullptr || job->record.state == JobState::kDone) return;
+  secrets_.Drop(done.job_id);
   Status s = book_->MarkDone(done.job_id, done.output_path);
   if (!s.ok()) {
     spdlog::error("job {}: cannot record completion: {}", done.job_id, s.ToString());
@@ -340,11 +358,15 @@ void Broker::OnSubmit(const std::string& peer, const std::string& client,
     Refuse(peer, submit.request_id, limits);
     return;
   }
-  Result<std::string> id = book_->Create(submit, client);
+  // Credential headers stay in memory (broker/job_secrets.h): the stored spec names them only.
+  proto::Submit stored = submit;
+  std::vector<std::string> credentials = TakeCredentialHeaders(stored.spec);
+  Result<std::string> id = book_->Create(stored, client);
   if (!id.ok()) {
     Refuse(peer, submit.request_id, id.status());
     return;
   }
+  if (!credentials.empty()) secrets_.Put(*id, std::move(credentials));
   spdlog::info("job {} ({}) submitted, endpoint {}", *id, submit.spec.name,
                RedactUrl(submit.spec.endpoint));
   if (collector_connected()) OpenJobAtCollector(*book_->Find(*id));
@@ -400,6 +422,7 @@ proto::JobStatus Broker::StatusOf(const JobEntry& job) const {
   s.output_path = job.record.output_path;
   s.collector = collector_.endpoint;
   s.collector_public_key = collector_.public_key;
+  secrets_.Describe(job, s);
   // O(chunks) lease look-ups, for active jobs only: Publish runs this for every job the broker
   // knows every publish_ms, and an ended job holds no lease that matters.
   uint64_t leased = 0;
@@ -704,6 +727,8 @@ void Broker::ResendFailedChunks(int64_t now) {
 
 void Broker::Dispatch(int64_t now) {
   if (!collector_connected()) return;
+  std::vector<ChunkKey> unparked = secrets_.Unpark(now);
+  for (auto it = unparked.rbegin(); it != unparked.rend(); ++it) book_->Requeue(*it);
   const std::set<std::string> reserved = DispatchAlone(now);
   while (book_->queued() > 0) {
     // The worker with the most free credit takes the next chunk: spreads load evenly. Workers
@@ -721,6 +746,7 @@ void Broker::Dispatch(int64_t now) {
     std::optional<ChunkKey> key = book_->NextQueued();
     if (!key) return;
     if (!Dispatchable(*key)) continue;
+    if (secrets_.Park(*book_->Find(key->job_id), *key, now)) continue;  // broker/job_secrets.h
     if (book_->FindChunk(*key)->losses > 0) {  // lost before (or before a restart): alone
       alone_.push_back(*key);
       continue;
@@ -790,7 +816,7 @@ bool Broker::AssignTo(const std::string& worker_id, Worker& worker, const ChunkK
   assign.lease_ms = options_.lease_ms;
   assign.collector = collector_.endpoint;
   assign.collector_public_key = collector_.public_key;
-  assign.spec = job->spec;
+  assign.spec = secrets_.SpecForWorker(*job);
   assign.header_record = job->record.header;
   assign.chunk = std::move(*bytes);
   Status sent = SendMessage(socket_, worker_id, std::move(assign));
@@ -841,6 +867,7 @@ void Broker::ForgetJob(const std::string& job_id) {
   std::erase_if(failed_, of_job);
   std::erase_if(last_failure_, of_job);
   std::erase_if(suspects_, [&](const ChunkKey& key) { return key.job_id == job_id; });
+  secrets_.Drop(job_id);
   // backoff_ and alone_ entries of the job are skipped when they come up (Dispatchable).
 }
 

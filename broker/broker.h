@@ -49,6 +49,7 @@
 
 #include "broker/broker_metrics.h"
 #include "broker/job_book.h"
+#include "broker/job_secrets.h"
 #include "broker/lease_table.h"
 #include "net/curve.h"
 #include "net/message_inbox.h"
@@ -63,6 +64,7 @@ namespace sieve {
 struct BrokerOptions {
   std::string listen = "tcp://127.0.0.1:7400";  // '*' or port 0 picks a free port
   std::string data_dir;
+  bool allow_shared_data_dir = false;  // start on a data dir others can read (private_dir.h)
   uint32_t heartbeat_ms = proto::kHeartbeatIntervalMs;
   uint32_t liveness = proto::kHeartbeatLiveness;
   uint32_t lease_ms = 10000;       // a lease lasts this long past its last heartbeat
@@ -157,6 +159,7 @@ class Broker {
   void OnStatus(const std::string& peer, const proto::StatusQuery& query);
   void OnWorkers(const std::string& peer, const proto::WorkersQuery& query);
   void OnCancel(const std::string& peer, const proto::Cancel& cancel);
+  void OnResume(const std::string& peer, const proto::Resume& resume);  // broker_resume.cc
 
   // Periodic work.
   void SendHeartbeats(int64_t now);
@@ -212,6 +215,7 @@ class Broker {
   std::deque<ChunkKey> alone_;                // chunks waiting for a worker to run them alone
   std::set<ChunkKey> suspects_;               // chunks with poison evidence (non-empty deaths)
   int64_t next_retention_ms_ = 0;
+  JobSecrets secrets_;  // credential headers, in memory only (broker/job_secrets.h)
   int64_t next_heartbeat_ms_ = 0;
   BrokerCounters counters_;
   std::shared_ptr<prometheus::Registry> registry_;

@@ -1,6 +1,8 @@
 #include "broker/broker_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "broker/sqlite_statement.h"
 
@@ -44,6 +46,10 @@ constexpr const char* kJobColumns =
 }  // namespace
 
 Result<std::unique_ptr<BrokerStore>> BrokerStore::Open(const std::string& path) {
+  // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database
+  // file's mode, so all three stay private whatever the umask (common/private_dir.h).
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
     std::string msg = "cannot open broker database " + path + ": " +

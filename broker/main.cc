@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", options.data_dir, "Directory for the job database and chunk spool")
       ->envname("SIEVE_DATA_DIR")
       ->required();
+  app.add_flag("--allow-shared-data-dir", options.allow_shared_data_dir,
+               "Start even if group or others can read or write --data-dir")
+      ->envname("SIEVE_ALLOW_SHARED_DATA_DIR");
   app.add_option("--lease-ms", options.lease_ms, "Lease length past the last heartbeat (ms)")
       ->capture_default_str();
   app.add_option("--heartbeat-ms", options.heartbeat_ms, "Heartbeat interval (ms)")

@@ -144,11 +144,14 @@ int StatusCommand(const ClientOptions& client, const std::string& job_id) {
   std::printf("%-18s %-10s %12s %12s %9s  %s\n", "JOB", "STATE", "DONE", "TOTAL", "ERRORS",
               "NAME");
   for (const proto::JobStatus& s : jobs) {
-    std::printf("%-18s %-10s %12llu %12llu %9llu  %s\n", s.job_id.c_str(),
-                std::string(proto::EnumName(s.state)).c_str(),
+    // A job held back says why in its state column ("waiting_for_secret").
+    std::string state = s.waiting_for.empty() ? std::string(proto::EnumName(s.state))
+                                              : "waiting_for_" + s.waiting_for;
+    std::printf("%-18s %-10s %12llu %12llu %9llu  %s\n", s.job_id.c_str(), state.c_str(),
                 static_cast<unsigned long long>(s.done_rows),
                 static_cast<unsigned long long>(s.total_rows),
                 static_cast<unsigned long long>(s.error_rows), s.name.c_str());
+    if (!job_id.empty() && !s.message.empty()) std::printf("  %s\n", s.message.c_str());
   }
   return kExitOk;
 }

@@ -1,5 +1,7 @@
 #include "client/local_cluster.h"
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 namespace sieve {
@@ -33,8 +35,12 @@ Result<std::unique_ptr<LocalCluster>> LocalCluster::Start(const LocalClusterOpti
   if (!collector.ok()) return collector.status();
   cluster->collector_ = std::move(*collector);
 
+  // ${secret:NAME} references resolve from this process's SIEVE_SECRET_<NAME> variables.
+  Result<SecretStore> secrets = SecretStore::Load("", environ);
+  if (!secrets.ok()) return secrets.status();
   for (int i = 0; i < options.workers; ++i) {
     WorkerNodeOptions wopts;
+    wopts.secrets = *secrets;
     wopts.broker = cluster->broker_->endpoint();
     wopts.name = "local-" + std::to_string(i + 1);
     wopts.concurrency = options.concurrency;

@@ -6,8 +6,10 @@
 
 #include "client/commands.h"
 #include "client/exit_codes.h"
+#include "client/resume_command.h"
 #include "client/run_command.h"
 #include "common/config.h"
+#include "common/header_secrets.h"
 #include "net/security_flags.h"
 #include "proto/constants.h"
 
@@ -47,7 +49,11 @@ void AddJobFlags(CLI::App* cmd, JobFlags& flags) {
   cmd->add_option("--retries", spec.retries, "Retries per row on transient failures")
       ->capture_default_str();
   cmd->add_option("--header", spec.headers,
-                  "Extra HTTP header 'Name: value' (repeatable; never logged)");
+                  "Extra HTTP header 'Name: value' (repeatable; never logged). A value may "
+                  "name a worker's secret instead: ${secret:NAME}");
+  cmd->add_option("--secret-header", spec.secret_headers,
+                  "Header name that holds a credential (besides Authorization, "
+                  "Proxy-Authorization, X-Api-Key, Api-Key): the broker keeps it in memory only");
   cmd->add_option("--batch-size", spec.batch_size, "Rows per request (JSON array endpoint)")
       ->capture_default_str();
   cmd->add_option("--max-attempts", spec.max_attempts,
@@ -99,6 +105,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_option("--data-dir", run.data_dir,
                       "Where broker and collector keep state (default: a temporary directory)");
+  run_cmd->add_flag("--allow-shared-data-dir", run.allow_shared_data_dir,
+                    "Run even if group or others can read or write --data-dir");
 
   sieve::WaitOptions wait;
   CLI::App* submit_cmd = app.add_subcommand("submit", "Submit a job to a broker");
@@ -129,6 +137,14 @@ int main(int argc, char** argv) {
   cancel_cmd->add_option("job", job_id, "Job id")->required();
   add_broker(cancel_cmd);
 
+  std::vector<std::string> resume_headers;
+  CLI::App* resume_cmd = app.add_subcommand(
+      "resume", "Carry on with a held-back job (e.g. give its credential headers again)");
+  resume_cmd->add_option("job", job_id, "Job id")->required();
+  resume_cmd->add_option("--header", resume_headers,
+                         "The job's credential header 'Name: value' again (repeatable)");
+  add_broker(resume_cmd);
+
   CLI::App* fetch_cmd = app.add_subcommand("fetch", "Download a finished job's output");
   fetch_cmd->add_option("job", job_id, "Job id")->required();
   fetch_cmd->add_option("-o,--output", output, "Output CSV")->required();
@@ -155,6 +171,15 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : sieve::kExitUsage;
   }
   FinishJobFlags(job);
+  for (const std::string& header : job.request.spec.headers) {  // ${secret:NAME} well formed
+    sieve::Result<std::vector<std::string>> refs = sieve::SecretRefNames(header);
+    if (!refs.ok()) {  // the message names the problem, never the header's value
+      std::fprintf(stderr, "sieve: --header %s: %s\n",
+                   std::string(sieve::HeaderNameOf(header)).c_str(),
+                   refs.status().message().c_str());
+      return sieve::kExitUsage;
+    }
+  }
   if (*keygen_cmd) return sieve::KeygenCommand(key_dir, key_name);
   if (!*run_cmd) {
     sieve::Result<sieve::CurveConfig> curve = security.LoadForBrokerClient();
@@ -175,6 +200,7 @@ int main(int argc, char** argv) {
     return sieve::FetchFromDataDirCommand(fetch_data_dir, job_id, output);
   }
   if (*fetch_cmd) return sieve::FetchCommand(client, job_id, output);
+  if (*resume_cmd) return sieve::ResumeCommand(client, job_id, resume_headers);
   if (*workers_cmd) return sieve::WorkersCommand(client);
   return sieve::kExitUsage;
 }

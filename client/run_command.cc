@@ -12,6 +12,7 @@
 #include "client/job_watch.h"
 #include "client/local_cluster.h"
 #include "client/output_path.h"
+#include "common/private_dir.h"
 
 namespace sieve {
 namespace {
@@ -115,10 +116,15 @@ int RunCommand(JobRequest request, const RunOptions& options) {
     std::fprintf(stderr, "sieve: --workers must be at least 1\n");
     return kExitUsage;
   }
-  ScratchDir scratch(options.data_dir);
+  ScratchDir scratch(options.data_dir);  // a temporary one is made 0700 by mkdtemp
   if (scratch.path().empty()) {
     std::fprintf(stderr, "sieve: cannot create a temporary directory\n");
     return kExitJobFailed;
+  }
+  Status private_dir = PreparePrivateDir(scratch.path(), options.allow_shared_data_dir);
+  if (!private_dir.ok()) {
+    std::fprintf(stderr, "sieve: %s\n", private_dir.message().c_str());
+    return kExitUsage;
   }
   spdlog::set_level(spdlog::level::warn);  // the progress line is the user interface here
   LocalClusterOptions cluster_options{scratch.path(), options.workers, options.concurrency,

@@ -13,6 +13,7 @@ namespace sieve {
 struct RunOptions {
   std::string output;
   std::string data_dir;  // empty: a temporary directory, removed afterwards
+  bool allow_shared_data_dir = false;  // run even if group/others can read data_dir
   int workers = 2;
   int concurrency = 32;
 };

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "common/private_dir.h"
 #include "common/csv_record.h"
 #include "common/file_util.h"
 #include "net/peer_policy.h"
@@ -35,6 +36,7 @@ Result<uint64_t> CountRecords(std::string_view labelled) {
 Result<std::unique_ptr<Collector>> Collector::Create(zmq::context_t& context,
                                                      CollectorOptions options) {
   if (options.data_dir.empty()) return Status::InvalidArgument("the collector needs --data-dir");
+  SIEVE_RETURN_IF_ERROR(PreparePrivateDir(options.data_dir, options.allow_shared_data_dir));
   std::unique_ptr<Collector> collector(new Collector(context, std::move(options)));
   SIEVE_RETURN_IF_ERROR(MakeDirs(collector->options_.data_dir + "/jobs"));
   SIEVE_RETURN_IF_ERROR(collector->RecoverJobs());

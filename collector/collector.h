@@ -42,6 +42,7 @@ struct CollectorOptions {
   std::string listen = "tcp://127.0.0.1:7401";  // port 0 / '*' picks a free port
   std::string advertise;  // the endpoint workers are told; default: the bound endpoint
   std::string data_dir;
+  bool allow_shared_data_dir = false;  // start on a data dir others can read (private_dir.h)
   std::string name = "collector";
   uint32_t heartbeat_ms = proto::kHeartbeatIntervalMs;
   uint32_t liveness = proto::kHeartbeatLiveness;

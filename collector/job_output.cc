@@ -106,13 +106,13 @@ Status JobOutput::SaveProgress() const {
 
 Status JobOutput::OpenPartials() {
   std::string out = dir_ + "/output.partial";
-  output_fd_ = ::open(out.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  output_fd_ = ::open(out.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (output_fd_ < 0) return ErrnoError("cannot open", out);
   std::string err = dir_ + "/errors.partial";
-  errors_fd_ = ::open(err.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  errors_fd_ = ::open(err.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (errors_fd_ < 0) return ErrnoError("cannot open", err);
   std::string log = dir_ + "/committed.log";
-  log_fd_ = ::open(log.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  log_fd_ = ::open(log.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (log_fd_ < 0) return ErrnoError("cannot open", log);
   return Status::Ok();
 }

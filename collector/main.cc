@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", options.data_dir, "Directory for results and outputs")
       ->envname("SIEVE_DATA_DIR")
       ->required();
+  app.add_flag("--allow-shared-data-dir", options.allow_shared_data_dir,
+               "Start even if group or others can read or write --data-dir")
+      ->envname("SIEVE_ALLOW_SHARED_DATA_DIR");
   app.add_option("--name", options.name, "Name shown in logs")->capture_default_str();
   app.add_option("--heartbeat-ms", options.heartbeat_ms, "Heartbeat interval (ms)")
       ->capture_default_str();

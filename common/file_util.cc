@@ -55,9 +55,22 @@ std::string DirName(const std::string& path) {
 }
 
 Status MakeDirs(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec) return Status::IoError("cannot create directory " + path + ": " + ec.message());
+  // Each missing component is made 0700 and chmod-ed so, whatever the umask (common/private_dir.h).
+  std::filesystem::path built;
+  for (const std::filesystem::path& part : std::filesystem::path(path)) {
+    built /= part;
+    const std::string p = built.string();
+    if (p.empty() || p == "/") continue;
+    if (::mkdir(p.c_str(), 0700) == 0) {
+      if (::chmod(p.c_str(), 0700) != 0) return ErrnoStatus("cannot chmod directory", p);
+    } else if (errno != EEXIST) {
+      return ErrnoStatus("cannot create directory", p);
+    }
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::IoError("cannot create directory " + path + ": not a directory");
+  }
   return Status::Ok();
 }
 
@@ -71,7 +84,8 @@ Status SyncDir(const std::string& dir) {
 
 Status WriteFileAtomic(const std::string& path, std::string_view data) {
   std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // 0600: only the owner reads Sieve's state, whatever the umask (common/private_dir.h).
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("cannot create", tmp);
   {
     FdCloser closer(fd);

@@ -16,10 +16,12 @@
 
 namespace sieve {
 
-// Creates `path` and its missing parents (like `mkdir -p`).
+// Creates `path` and its missing parents (like `mkdir -p`), each one it creates mode 0700
+// whatever the umask. Existing directories are left as they are.
 Status MakeDirs(const std::string& path);
 
 // Writes `data` to `path` atomically and durably (tmp file, fsync, rename, fsync of the dir).
+// The file is created mode 0600 (state files: only the owner reads them).
 Status WriteFileAtomic(const std::string& path, std::string_view data);
 
 // Reads the whole file. NotFound when it does not exist.

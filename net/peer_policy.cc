@@ -17,6 +17,7 @@ bool BrokerAccepts(PeerRole role, Command command) {
     case Command::kChunk:
     case Command::kSeal:
     case Command::kCancel:
+    case Command::kResume:
     case Command::kStatus:
     case Command::kWorkers:
       return role == PeerRole::kAny || role == PeerRole::kClient;

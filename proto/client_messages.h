@@ -227,6 +227,43 @@ struct FetchReply {
   }
 };
 
+// RESUME: "carry on with this job". Re-supplies the job's credential headers when the broker
+// needs them again (after a restart it holds none); otherwise the reply says there is nothing
+// to resume. SECRET: `headers`, like JobSpec::headers.
+struct Resume {
+  static constexpr Command kCommand = Command::kResume;
+  std::uint64_t request_id = 0;
+  std::string job_id;
+  std::vector<std::string> headers;  // SECRET: "Key: Value", the job's credential headers
+
+  bool operator==(const Resume&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("headers", m.headers, Rule::kOptional);
+  }
+};
+
+struct ResumeReply {
+  static constexpr Command kCommand = Command::kResumeReply;
+  std::uint64_t request_id = 0;
+  std::string job_id;
+  bool resumed = false;  // false: nothing to resume (`message` says why)
+  JobState state = JobState::kOpen;  // the job's state after the request
+  std::string message;
+
+  bool operator==(const ResumeReply&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("resumed", m.resumed, Rule::kRequired);
+    v.Field("state", m.state, Rule::kRequired);
+    v.Field("message", m.message, Rule::kOptional);
+  }
+};
+
 struct ErrorReply {  // ERROR
   static constexpr Command kCommand = Command::kError;
   std::optional<std::uint64_t> request_id;  // of the refused request, when known

@@ -36,7 +36,8 @@ using Message =
     std::variant<Ready, Assign, Heartbeat, Release, DropJob, Disconnect, ChunkResult, ResultAck,
                  CollectorReady, JobOpen, JobSealed, JobCancel, Committed, JobDone, Submit,
                  Submitted, Chunk, ChunkAck, Seal, Sealed, StatusQuery, StatusReply, WorkersQuery,
-                 WorkersReply, Cancel, CancelReply, Fetch, FetchReply, ErrorReply>;
+                 WorkersReply, Cancel, CancelReply, Fetch, FetchReply, Resume, ResumeReply,
+                 ErrorReply>;
 static_assert(std::variant_size_v<Message> == kCommandCount);
 
 // The command of `message`.

@@ -60,16 +60,19 @@ enum class Command : std::uint8_t {
   kCancelReply,   // B->C
   kFetch,         // C->L
   kFetchReply,    // L->C
+  kResume,        // C->B
+  kResumeReply,   // B->C
   // Any direction
   kError,
 };
 
-inline constexpr std::array<std::string_view, 29> kCommandNames = {
+inline constexpr std::array<std::string_view, 31> kCommandNames = {
     "READY",     "ASSIGN",       "HEARTBEAT",       "RELEASE",      "DROP_JOB",   "DISCONNECT",
     "RESULT",    "RESULT_ACK",   "COLLECTOR_READY", "JOB_OPEN",     "JOB_SEALED", "JOB_CANCEL",
     "COMMITTED", "JOB_DONE",     "SUBMIT",          "SUBMITTED",    "CHUNK",      "CHUNK_ACK",
     "SEAL",      "SEALED",       "STATUS",          "STATUS_REPLY", "WORKERS",    "WORKERS_REPLY",
-    "CANCEL",    "CANCEL_REPLY", "FETCH",           "FETCH_REPLY",  "ERROR",
+    "CANCEL",    "CANCEL_REPLY", "FETCH",           "FETCH_REPLY",  "RESUME",
+    "RESUME_REPLY", "ERROR",
 };
 inline constexpr std::size_t kCommandCount = kCommandNames.size();
 static_assert(static_cast<std::size_t>(Command::kError) + 1 == kCommandCount);

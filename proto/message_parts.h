@@ -74,6 +74,12 @@ struct JobSpec {
   std::uint32_t batch_size = kDefaultBatchSize;  // rows per HTTP request
   std::uint32_t concurrency = 0;                 // hint: requests in flight; 0 = worker's default
   std::uint32_t max_attempts = kDefaultMaxAttempts;  // leases of one chunk before it fails
+  // Names of more headers that are credentials (--secret-header), besides the built-in
+  // Authorization, Proxy-Authorization, X-Api-Key and Api-Key (broker/job_secrets.h).
+  std::vector<std::string> secret_headers;
+  // Set by the broker: names of credential headers whose values it holds in memory only (they
+  // are not in `headers` as stored; ASSIGN carries them again). Not secret.
+  std::vector<std::string> withheld_headers;
 
   bool operator==(const JobSpec&) const = default;
   template <typename M, typename V>
@@ -91,6 +97,8 @@ struct JobSpec {
     v.Field("batch_size", m.batch_size, Rule::kOptional);
     v.Field("concurrency", m.concurrency, Rule::kOptional);
     v.Field("max_attempts", m.max_attempts, Rule::kOptional);
+    v.Field("secret_headers", m.secret_headers, Rule::kOptional);
+    v.Field("withheld_headers", m.withheld_headers, Rule::kOptional);
   }
 };
 
@@ -164,6 +172,10 @@ struct JobStatus {
   std::string output_path;
   std::string collector;  // endpoint to FETCH the output from; empty if unknown
   std::string collector_public_key;  // its CURVE public key (Z85); empty: CURVE off
+  // Why an active job is not being dispatched, "" when it is: "secret" (the broker restarted
+  // and needs the job's credential headers again: `sieve resume`).
+  std::string waiting_for;
+  std::string message;  // for people: why it waits, or why a worker handed a chunk back
 
   bool operator==(const JobStatus&) const = default;
   template <typename M, typename V>
@@ -184,6 +196,8 @@ struct JobStatus {
     v.Field("output_path", m.output_path, Rule::kOptional);
     v.Field("collector", m.collector, Rule::kOptional);
     v.Field("collector_public_key", m.collector_public_key, Rule::kOptional);
+    v.Field("waiting_for", m.waiting_for, Rule::kOptional);
+    v.Field("message", m.message, Rule::kOptional);
   }
 };
 

@@ -91,6 +91,9 @@ struct Release {
   std::uint64_t chunk_index = 0;
   std::uint32_t attempt = 0;
   std::string reason;  // e.g. "draining"
+  // The job names a secret (${secret:NAME} in a header) this worker does not have: the name.
+  // Not a failed attempt; the worker takes no work for a pause.
+  std::string missing_secret;
 
   bool operator==(const Release&) const = default;
   template <typename M, typename V>
@@ -99,6 +102,7 @@ struct Release {
     v.Field("chunk_index", m.chunk_index, Rule::kRequired);
     v.Field("attempt", m.attempt, Rule::kRequired);
     v.Field("reason", m.reason, Rule::kOptional);
+    v.Field("missing_secret", m.missing_secret, Rule::kOptional);
   }
 };
 

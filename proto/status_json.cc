@@ -17,7 +17,9 @@ nlohmann::json ToJson(const JobStatus& s) {
           {"created_unix_ms", s.created_unix_ms},
           {"finished_unix_ms", s.finished_unix_ms},
           {"output_path", s.output_path},
-          {"collector", s.collector}};
+          {"collector", s.collector},
+          {"waiting_for", s.waiting_for},
+          {"message", s.message}};
 }
 
 nlohmann::json ToJson(const WorkerInfo& w) {

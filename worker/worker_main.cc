@@ -3,6 +3,7 @@
 // flight are delivered, then it exits 0.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "common/config.h"
 #include "common/daemon_flags.h"
@@ -35,6 +36,11 @@ int main(int argc, char** argv) {
                  "On SIGTERM, how long to wait for results to be delivered")
       ->capture_default_str();
   sieve::AddCaFileFlag(app, options.ca_file);
+  std::string secrets_file;
+  app.add_option("--secrets-file", secrets_file,
+                 "Values of ${secret:NAME} header references, NAME=VALUE lines (mode 0600); "
+                 "$SIEVE_SECRET_<NAME> variables too")
+      ->envname("SIEVE_SECRETS_FILE");
   sieve::AddSecurityFlags(app, security, {.connects_to_broker = true});
   sieve::AddDaemonFlags(app, daemon);
   if (auto exit_code = sieve::ParseLayeredConfig(app, argc, argv)) return *exit_code;
@@ -51,6 +57,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.curve = *curve;
+  sieve::Result<sieve::SecretStore> secrets = sieve::SecretStore::Load(secrets_file, environ);
+  if (!secrets.ok()) {
+    spdlog::error("{}", secrets.status().message());
+    return 2;
+  }
+  options.secrets = std::move(*secrets);
   zmq::context_t context;
   std::unique_ptr<sieve::MetricsServer> metrics;
   if (!daemon.metrics.empty()) {

@@ -257,14 +257,23 @@ void WorkerNode::OnAssign(proto::Assign assign) {
     return;
   }
   if (draining_) {
-    SendToBroker(proto::Release{assign.job_id, assign.chunk_index, assign.attempt, "draining"});
+    SendToBroker(proto::Release{assign.job_id, assign.chunk_index, assign.attempt, "draining", ""});
     return;
   }
+  std::string missing_secret;
+  Result<std::vector<std::string>> headers =
+      options_.secrets.Resolve(assign.spec.headers, &missing_secret);
+  if (!missing_secret.empty()) {
+    HandBackForSecret(assign, missing_secret, headers.status());
+    return;
+  }
+  if (headers.ok()) assign.spec.headers = std::move(*headers);
   auto batch = std::make_shared<RowBatch>();
   batch->job_id = assign.job_id;
   batch->chunk_index = assign.chunk_index;
   Status parsed =
-      options_.curve.enabled() && !IsZ85Key(assign.collector_public_key)
+      !headers.ok() ? headers.status()
+      : options_.curve.enabled() && !IsZ85Key(assign.collector_public_key)
           ? Status::Unavailable("this worker uses CURVE but the collector announced no CURVE key: "
                                 "start the collector with --curve-key")
           : ParseChunk(assign.header_record, assign.chunk, batch.get());
@@ -276,7 +285,7 @@ void WorkerNode::OnAssign(proto::Assign assign) {
     spdlog::error("job {} chunk {}: cannot label: {}", assign.job_id, assign.chunk_index,
                   id.status().ToString());
     SendToBroker(proto::Release{assign.job_id, assign.chunk_index, assign.attempt,
-                                "worker cannot label it: " + id.status().message()});
+                                "worker cannot label it: " + id.status().message(), ""});
     GiveCredit();
     return;
   }
@@ -292,6 +301,17 @@ void WorkerNode::OnAssign(proto::Assign assign) {
   spdlog::debug("job {} chunk {}: attempt {} started ({} rows)", key.first, key.second,
                 held.attempt, held.row_count);
   held_.emplace(std::move(key), std::move(held));
+}
+
+void WorkerNode::HandBackForSecret(const proto::Assign& assign, const std::string& name,
+                                   const Status& why) {
+  // Every chunk of the job would go out without its key: hand it back (not a failed attempt).
+  // The broker holds the job back for a pause (broker/job_secrets.h); other jobs go on here.
+  spdlog::error("job {} chunk {}: {}; handing the chunk back", assign.job_id,
+                assign.chunk_index, why.message());
+  proto::Release release{assign.job_id, assign.chunk_index, assign.attempt, why.message(), name};
+  SendToBroker(std::move(release));
+  GiveCredit();
 }
 
 bool WorkerNode::ScheduleRelabel(const Key& key, HeldChunk& held, ChunkLabels& labels) {
@@ -461,7 +481,7 @@ void WorkerNode::Release(const Key& key, const std::string& reason) {
   if (!it->second.labelled && engine != engines_.end()) {
     (void)engine->second.engine->Cancel(it->second.engine_id);
   }
-  SendToBroker(proto::Release{key.first, key.second, it->second.attempt, reason});
+  SendToBroker(proto::Release{key.first, key.second, it->second.attempt, reason, ""});
   held_.erase(it);
 }
 

@@ -45,6 +45,7 @@
 #include "worker/engine_options.h"
 #include "worker/http_engine.h"
 #include "worker/request_budget.h"
+#include "worker/secret_store.h"
 #include "worker/worker_metrics.h"
 
 namespace sieve {
@@ -67,6 +68,9 @@ struct WorkerNodeOptions {
   CurveConfig curve;
   // CAs of https:// endpoints (EngineOptions::ca_file); empty: the system's store.
   std::string ca_file;
+  // Values of the ${secret:NAME} references in job headers (worker/secret_store.h). A chunk of
+  // a job naming a secret not here is handed back (RELEASE.missing_secret), never sent without.
+  SecretStore secrets;
 };
 
 class WorkerNode {
@@ -109,6 +113,7 @@ class WorkerNode {
   void HandleBroker();
   void HandleCollectors();
   void OnAssign(proto::Assign assign);
+  void HandBackForSecret(const proto::Assign& assign, const std::string& name, const Status& why);
   void OnDropJob(const std::string& job_id);
   void OnResultAck(const proto::ResultAck& ack);
   void DriveEngines();

@@ -499,7 +499,7 @@ class FaultTest(unittest.TestCase):
         def setup(cluster):
             data = os.path.join(cluster.dir, "collector")
             os.makedirs(data)
-            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "sieve-fault", data],
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "sieve-fault", data],
                            check=True)
             return lambda: subprocess.run(["umount", "-l", data])
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -61,10 +62,18 @@ class TestSocket {
   }
 
   // The next message of type T within `timeout` and the identity of its sender (ROUTER; empty
-  // on a DEALER), skipping and discarding messages of other types. nullopt on timeout.
+  // on a DEALER). Messages of other types are kept, in order, for later Awaits. nullopt on
+  // timeout.
   template <typename T>
   std::optional<std::pair<std::string, T>> AwaitFrom(
       std::chrono::milliseconds timeout = std::chrono::milliseconds(3000)) {
+    for (auto it = kept_.begin(); it != kept_.end(); ++it) {
+      if (T* wanted = std::get_if<T>(&it->second)) {
+        std::pair<std::string, T> got{std::move(it->first), std::move(*wanted)};
+        kept_.erase(it);
+        return got;
+      }
+    }
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
@@ -84,6 +93,9 @@ class TestSocket {
       if (T* wanted = std::get_if<T>(&*message)) {
         return std::make_pair(std::move(identity), std::move(*wanted));
       }
+      if (!std::holds_alternative<proto::Heartbeat>(*message)) {  // heartbeats: liveness only
+        kept_.emplace_back(std::move(identity), std::move(*message));
+      }
     }
     return std::nullopt;
   }
@@ -95,7 +107,7 @@ class TestSocket {
     return std::move(got->second);
   }
 
-  // True when no message of type T arrives within `window` (others are discarded).
+  // True when no message of type T is kept or arrives within `window`.
   template <typename T>
   bool Quiet(std::chrono::milliseconds window) {
     return !AwaitFrom<T>(window).has_value();
@@ -105,6 +117,7 @@ class TestSocket {
 
  private:
   zmq::socket_t socket_;
+  std::deque<std::pair<std::string, proto::Message>> kept_;  // received, not yet awaited
 };
 
 // A DEALER connected to `endpoint`: a worker, client or collector talking to a loop.

@@ -58,10 +58,20 @@ class BrokerLoopTest : public ::testing::Test {
     EXPECT_TRUE(submitted.has_value());
     if (!submitted) return "";
     for (uint64_t i = 0; i < chunks; ++i) {
-      client_->Send(proto::Chunk{submitted->job_id, i, 2 * i, 2, "a,b\nc,d\n"});
+      proto::Chunk chunk;
+      chunk.job_id = submitted->job_id;
+      chunk.chunk_index = i;
+      chunk.first_row = 2 * i;
+      chunk.row_count = 2;
+      chunk.chunk = "a,b\nc,d\n";
+      client_->Send(chunk);
       EXPECT_TRUE(client_->Await<proto::ChunkAck>().has_value());
     }
-    client_->Send(proto::Seal{submitted->job_id, chunks, 2 * chunks});
+    proto::Seal seal;
+    seal.job_id = submitted->job_id;
+    seal.total_chunks = chunks;
+    seal.total_rows = 2 * chunks;
+    client_->Send(seal);
     EXPECT_TRUE(client_->Await<proto::Sealed>().has_value());
     return submitted->job_id;
   }
@@ -125,8 +135,9 @@ TEST_F(BrokerLoopTest, ASilentWorkerIsDeclaredLostAndItsChunkRedeliveredUnderANe
   // Within liveness x interval the chunk stays with the silent worker.
   for (uint32_t i = 0; i < kLiveness; ++i) Tick({survivor.get()});
   EXPECT_TRUE(survivor->Quiet<proto::Assign>(milliseconds(200)));
-  // One more interval of silence: lost, and its chunk goes to the survivor as attempt 2.
-  Tick({survivor.get()});
+  // Silent past liveness x interval: lost. After the lost chunk's backoff (250 ms) it goes to
+  // the survivor, alone, as attempt 2.
+  for (int i = 0; i < 3; ++i) Tick({survivor.get()});
   std::optional<proto::Assign> second = survivor->Await<proto::Assign>();
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->job_id, job);
@@ -143,7 +154,8 @@ TEST_F(BrokerLoopTest, ALeaseNotNamedInHeartbeatsExpiresAndIsRedelivered) {
   auto other = Connect();
   other->Send(proto::Ready{"other", 1, 4, "test"});
   // The holder stays alive but never names the lease: it expires after lease_ms.
-  for (uint32_t i = 0; i < kLeaseMs / kHeartbeatMs; ++i) Tick({holder.get(), other.get()});
+  // After the lost chunk's backoff it runs alone on the worker holding nothing.
+  for (uint32_t i = 0; i < kLeaseMs / kHeartbeatMs + 2; ++i) Tick({holder.get(), other.get()});
   std::optional<proto::Assign> second = other->Await<proto::Assign>();
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->attempt, 2u);
@@ -178,12 +190,17 @@ TEST_F(BrokerLoopTest, AReleaseAboutAnOldAttemptIsIgnored) {
   ASSERT_TRUE(first.has_value());
   auto survivor = Connect();
   survivor->Send(proto::Ready{"survivor", 2, 4, "test"});
-  for (uint32_t i = 0; i <= kLiveness; ++i) Tick({survivor.get()});
+  for (uint32_t i = 0; i < kLiveness + 3; ++i) Tick({survivor.get()});
   std::optional<proto::Assign> second = survivor->Await<proto::Assign>();
   ASSERT_TRUE(second.has_value());
   // The lost worker wakes up and hands back its old lease: the current one is untouched, so
   // the chunk is not queued again (the survivor, which has credit left, gets nothing).
-  lost->Send(proto::Release{job, 0, first->attempt, "endpoint unusable"});
+  proto::Release stale;
+  stale.job_id = job;
+  stale.chunk_index = 0;
+  stale.attempt = first->attempt;
+  stale.reason = "endpoint unusable";
+  lost->Send(stale);
   EXPECT_TRUE(survivor->Quiet<proto::Assign>(milliseconds(300)));
 }
 
@@ -193,7 +210,10 @@ TEST_F(BrokerLoopTest, ACommittedChunkIsNeverHandedOutAgainAndADuplicateCommitIs
   worker->Send(proto::Ready{"w1", 1, 4, "test"});
   std::optional<proto::Assign> assign = worker->Await<proto::Assign>();
   ASSERT_TRUE(assign.has_value());
-  proto::Committed committed{job, 0, assign->attempt, 2, 0};
+  proto::Committed committed;
+  committed.job_id = job;
+  committed.attempt = assign->attempt;
+  committed.rows = 2;
   collector_->Send(committed);
   collector_->Send(committed);  // re-sent after a collector restart
   worker->Send(proto::Ready{"w1", 1, 4, "test"});

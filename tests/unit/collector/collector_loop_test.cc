@@ -114,7 +114,11 @@ TEST_F(CollectorLoopTest, StoresEachChunkOnceAndMergesInOrderDespiteDuplicatesAn
 
   worker->Send(ChunkResultOf(0, 1, "a,b,news\ng,h,cooking\n"));
   ASSERT_TRUE(worker->Await<proto::ResultAck>().has_value());
-  broker_->Send(proto::JobSealed{kJob, 2, 4}, collector_id_);
+  proto::JobSealed sealed;
+  sealed.job_id = kJob;
+  sealed.total_chunks = 2;
+  sealed.total_rows = 4;
+  broker_->Send(sealed, collector_id_);
   std::optional<proto::JobDone> done = broker_->Await<proto::JobDone>();
   ASSERT_TRUE(done.has_value());
   EXPECT_EQ(done->rows, 4u);

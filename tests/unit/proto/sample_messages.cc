@@ -27,7 +27,9 @@ JobStatus SampleJobStatus(std::uint64_t n) {
                    1700000001000,
                    "/out/x.csv",
                    "tcp://collector:7401",
-                   kPublicKey};
+                   kPublicKey,
+                   "secret",
+                   "waiting for its credential headers"};
 }
 
 std::vector<Message> WorkerAndCollectorMessages() {
@@ -46,7 +48,7 @@ std::vector<Message> WorkerAndCollectorMessages() {
       Assign{kJob, 7, 2, 700, 2, 30000, "tcp://collector:7401", kPublicKey, SampleJobSpec(), kHeader,
              kChunkBytes},
       Heartbeat{{{kJob, 7, 2}, {FormatJobId(9), 0, 1}}},
-      Release{kJob, 7, 2, "draining"},
+      Release{kJob, 7, 2, "draining", ""},
       DropJob{kJob},
       Disconnect{"shutting down"},
       result,
@@ -76,6 +78,8 @@ std::vector<Message> ClientMessages() {
       CancelReply{4, kJob, JobState::kCancelled},
       Fetch{5, kJob, 1024, 65536},
       FetchReply{5, kJob, 1024, true, 2048, std::string(1024, 'r')},
+      Resume{7, kJob, {"Authorization: Bearer sk-test"}},
+      ResumeReply{7, kJob, true, JobState::kSealed, "resumed"},
       ErrorReply{6, ErrorCode::kUnknownJob, "no job j00000000000000ff"},
   };
 }
@@ -95,7 +99,9 @@ JobSpec SampleJobSpec() {
                  {"Authorization: Bearer not-a-real-token", "X-Team: data"},
                  8,
                  32,
-                 4};
+                 4,
+                 {"X-Team-Token"},
+                 {"Authorization"}};
 }
 
 std::vector<Message> SampleMessages() {

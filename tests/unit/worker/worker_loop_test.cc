@@ -69,6 +69,14 @@ class WorkerLoopTest : public ::testing::Test {
     return assign;
   }
 
+  static proto::ResultAck Acknowledgement() {
+    proto::ResultAck ack;
+    ack.job_id = kJob;
+    ack.attempt = 1;
+    ack.ok = true;
+    return ack;
+  }
+
   // One heartbeat interval of fake time; returns the worker's heartbeat for it (which proves
   // the worker has acted on the new time), answering it so the link stays up.
   proto::Heartbeat Tick() {
@@ -103,7 +111,7 @@ TEST_F(WorkerLoopTest, LabelsAChunkAndNamesItsLeaseUntilTheResultIsAcknowledged)
   ASSERT_EQ(held.leases.size(), 1u);
   EXPECT_EQ(held.leases[0].job_id, kJob);
 
-  collector_->Send(proto::ResultAck{kJob, 0, 1, true, ""}, result->first);
+  collector_->Send(Acknowledgement(), result->first);
   std::optional<proto::Ready> credit = broker_->Await<proto::Ready>();
   ASSERT_TRUE(credit.has_value());
   EXPECT_EQ(credit->credit, 1u) << "the freed slot is announced";
@@ -150,7 +158,7 @@ TEST_F(WorkerLoopTest, ReconnectsToASilentBrokerAndStillDeliversWhatItHolds) {
   ASSERT_TRUE(ready.has_value());
   EXPECT_NE(ready->first, worker_id_);
   // The chunk it holds is still delivered: acknowledged, its slot comes back.
-  collector_->Send(proto::ResultAck{kJob, 0, 1, true, ""}, result->first);
+  collector_->Send(Acknowledgement(), result->first);
   std::optional<proto::Ready> credit = broker_->Await<proto::Ready>();
   ASSERT_TRUE(credit.has_value());
   EXPECT_EQ(credit->credit, 1u);
