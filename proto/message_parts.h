@@ -74,6 +74,11 @@ struct JobSpec {
   std::uint32_t batch_size = kDefaultBatchSize;  // rows per HTTP request
   std::uint32_t concurrency = 0;                 // hint: requests in flight; 0 = worker's default
   std::uint32_t max_attempts = kDefaultMaxAttempts;  // leases of one chunk before it fails
+  // LLM endpoints (docs/llm.md). All optional: an older peer leaves them at their defaults.
+  std::string body_template;            // JSON with {{column}} placeholders; empty: row object
+  std::vector<std::string> labels;      // allowed labels; empty: any answer is the label
+  std::uint32_t invalid_retries = 1;    // re-asks of an answer outside `labels`
+  std::string price;                    // "PROMPT,COMPLETION" per million tokens; empty: none
 
   bool operator==(const JobSpec&) const = default;
   template <typename M, typename V>
@@ -91,6 +96,10 @@ struct JobSpec {
     v.Field("batch_size", m.batch_size, Rule::kOptional);
     v.Field("concurrency", m.concurrency, Rule::kOptional);
     v.Field("max_attempts", m.max_attempts, Rule::kOptional);
+    v.Field("body_template", m.body_template, Rule::kOptional);
+    v.Field("labels", m.labels, Rule::kOptional);
+    v.Field("invalid_retries", m.invalid_retries, Rule::kOptional);
+    v.Field("price", m.price, Rule::kOptional);
   }
 };
 
@@ -146,6 +155,24 @@ struct HttpStats {
   }
 };
 
+// What one chunk's answers cost and how many were not one of the job's labels (LLM endpoints;
+// docs/llm.md). Sent in RESULT when any member is non-zero.
+struct ChunkUsage {
+  std::uint64_t prompt_tokens = 0;
+  std::uint64_t completion_tokens = 0;
+  std::uint64_t answers_invalid = 0;  // answers not one of --labels (re-asked ones included)
+  std::uint64_t rows_invalid = 0;     // rows given the error label for that reason
+
+  bool operator==(const ChunkUsage&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("prompt_tokens", m.prompt_tokens, Rule::kOptional);
+    v.Field("completion_tokens", m.completion_tokens, Rule::kOptional);
+    v.Field("answers_invalid", m.answers_invalid, Rule::kOptional);
+    v.Field("rows_invalid", m.rows_invalid, Rule::kOptional);
+  }
+};
+
 // One job in a STATUS_REPLY.
 struct JobStatus {
   std::string job_id;
@@ -164,6 +191,9 @@ struct JobStatus {
   std::string output_path;
   std::string collector;  // endpoint to FETCH the output from; empty if unknown
   std::string collector_public_key;  // its CURVE public key (Z85); empty: CURVE off
+  std::uint64_t prompt_tokens = 0;      // summed over committed chunks (LLM endpoints)
+  std::uint64_t completion_tokens = 0;
+  std::string price;                    // the job's --price, "" when none
 
   bool operator==(const JobStatus&) const = default;
   template <typename M, typename V>
@@ -184,6 +214,9 @@ struct JobStatus {
     v.Field("output_path", m.output_path, Rule::kOptional);
     v.Field("collector", m.collector, Rule::kOptional);
     v.Field("collector_public_key", m.collector_public_key, Rule::kOptional);
+    v.Field("prompt_tokens", m.prompt_tokens, Rule::kOptional);
+    v.Field("completion_tokens", m.completion_tokens, Rule::kOptional);
+    v.Field("price", m.price, Rule::kOptional);
   }
 };
 
