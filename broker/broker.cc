@@ -254,6 +254,7 @@ void Broker::OpenJobAtCollector(const JobEntry& job) {
   open.total_rows = job.record.state == JobState::kSealed ? job.record.total_rows : 0;
   open.header_record = job.record.header;
   open.name = job.spec.name;
+  open.price = job.spec.price;
   Reply(collector_id_, std::move(open));
   if (job.record.state == JobState::kSealed) {
     Reply(collector_id_,
@@ -266,6 +267,10 @@ void Broker::OnCommitted(const proto::Committed& committed) {
   bool failed = failed_.erase(key) > 0;
   last_failure_.erase(key);
   std::optional<Lease> lease = leases_.Remove(key);
+  if (book_->Find(key.job_id) != nullptr) {
+    usage_.Record(key.job_id, key.chunk_index,
+                  {committed.prompt_tokens, committed.completion_tokens});
+  }
   Result<bool> now = book_->Commit(key.job_id, key.chunk_index, committed.errors, failed);
   if (!now.ok()) {
     spdlog::error("job {} chunk {}: cannot record commit: {}", key.job_id, key.chunk_index,
@@ -393,6 +398,10 @@ proto::JobStatus Broker::StatusOf(const JobEntry& job) const {
   s.output_path = job.record.output_path;
   s.collector = collector_.endpoint;
   s.collector_public_key = collector_.public_key;
+  const JobUsage::Tokens tokens = usage_.Of(job.record.job_id);
+  s.prompt_tokens = tokens.prompt;
+  s.completion_tokens = tokens.completion;
+  s.price = job.spec.price;
   // O(chunks) lease look-ups, for active jobs only: Publish runs this for every job the broker
   // knows every publish_ms, and an ended job holds no lease that matters.
   uint64_t leased = 0;

@@ -27,6 +27,7 @@
 
 #include "broker/broker_metrics.h"
 #include "broker/job_book.h"
+#include "broker/job_usage.h"
 #include "broker/lease_table.h"
 #include "net/curve.h"
 #include "net/zap_authenticator.h"
@@ -153,6 +154,7 @@ class Broker {
   Collector collector_;
   std::map<ChunkKey, FailedChunk> failed_;  // all-error results not yet committed
   std::map<ChunkKey, std::string> last_failure_;  // reason of the last failed lease
+  JobUsage usage_;  // tokens of committed chunks, per job (from COMMITTED)
   int64_t next_heartbeat_ms_ = 0;
   BrokerCounters counters_;
   std::shared_ptr<prometheus::Registry> registry_;
