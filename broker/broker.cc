@@ -276,6 +276,7 @@ void Broker::OpenJobAtCollector(const JobEntry& job) {
   open.total_rows = job.record.state == JobState::kSealed ? job.record.total_rows : 0;
   open.header_record = job.record.header;
   open.name = job.spec.name;
+  open.price = job.spec.price;
   Reply(collector_id_, std::move(open));
   if (job.record.state == JobState::kSealed) {
     Reply(collector_id_,
@@ -290,6 +291,10 @@ void Broker::OnCommitted(const proto::Committed& committed) {
   suspects_.erase(key);
   std::optional<Lease> lease = leases_.Remove(key);
   secrets_.ClearNote(key.job_id);
+  if (book_->Find(key.job_id) != nullptr) {
+    usage_.Record(key.job_id, key.chunk_index,
+                  {committed.prompt_tokens, committed.completion_tokens});
+  }
   Result<bool> now = book_->Commit(key.job_id, key.chunk_index, committed.errors, failed);
   if (!now.ok()) {
     spdlog::error("job {} chunk {}: cannot record commit: {}", key.job_id, key.chunk_index,
@@ -423,6 +428,10 @@ proto::JobStatus Broker::StatusOf(const JobEntry& job) const {
   s.collector = collector_.endpoint;
   s.collector_public_key = collector_.public_key;
   secrets_.Describe(job, s);
+  const JobUsage::Tokens tokens = usage_.Of(job.record.job_id);
+  s.prompt_tokens = tokens.prompt;
+  s.completion_tokens = tokens.completion;
+  s.price = job.spec.price;
   // O(chunks) lease look-ups, for active jobs only: Publish runs this for every job the broker
   // knows every publish_ms, and an ended job holds no lease that matters.
   uint64_t leased = 0;
@@ -868,6 +877,7 @@ void Broker::ForgetJob(const std::string& job_id) {
   std::erase_if(last_failure_, of_job);
   std::erase_if(suspects_, [&](const ChunkKey& key) { return key.job_id == job_id; });
   secrets_.Drop(job_id);
+  usage_.Forget(job_id);
   // backoff_ and alone_ entries of the job are skipped when they come up (Dispatchable).
 }
 

@@ -50,6 +50,7 @@
 #include "broker/broker_metrics.h"
 #include "broker/job_book.h"
 #include "broker/job_secrets.h"
+#include "broker/job_usage.h"
 #include "broker/lease_table.h"
 #include "net/curve.h"
 #include "net/message_inbox.h"
@@ -216,6 +217,7 @@ class Broker {
   std::set<ChunkKey> suspects_;               // chunks with poison evidence (non-empty deaths)
   int64_t next_retention_ms_ = 0;
   JobSecrets secrets_;  // credential headers, in memory only (broker/job_secrets.h)
+  JobUsage usage_;  // tokens of committed chunks, per job (from COMMITTED)
   int64_t next_heartbeat_ms_ = 0;
   BrokerCounters counters_;
   std::shared_ptr<prometheus::Registry> registry_;

@@ -14,6 +14,9 @@ Status ClassifierOptions::Validate() const {
   if (keep_alive_max_requests == 0) {
     return Status::InvalidArgument("--keep-alive-requests must be positive");
   }
+  if (!(noisy_rate >= 0 && noisy_rate <= 1)) {
+    return Status::InvalidArgument("--noisy-rate must be in [0, 1]");
+  }
   return faults.Validate();
 }
 

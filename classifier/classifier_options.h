@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "classifier/chat_codec.h"
 #include "classifier/fault_injector.h"
 #include "classifier/naive_bayes.h"
 #include "common/status.h"
@@ -36,9 +37,13 @@ struct ClassifierOptions {
   std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
   std::size_t max_batch = 1000;          // larger /classify/batch arrays get 413
   FaultOptions faults;
+  // How POST /v1/chat/completions words its answer (chat_codec.h); noisy_rate is the share of
+  // noisy answers that name a label that does not exist (drawn from an RNG seeded by faults.seed).
+  AnswerStyle answer_style = AnswerStyle::kPlain;
+  double noisy_rate = 0.2;
 
   // InvalidArgument naming the bad option (port range, threads 1..1024, empty text field,
-  // zero limits, fault rates).
+  // zero limits, fault rates, noisy rate).
   Status Validate() const;
 };
 

@@ -5,13 +5,15 @@
 // connection (keep-alive, up to options.keep_alive_max_requests requests, then closed so that
 // queued connections get their turn) at a time. The caller's thread runs Start() and Stop().
 //
-// Per classify request (HandleClassify): count it in flight; refuse with 503 beyond
+// Per classify request (HandleClassify; /classify, /classify/batch and /v1/chat/completions
+// alike): count it in flight; refuse with 503 beyond
 // --max-inflight; draw a FaultDecision; wait its delay; answer the fault, if any; otherwise
 // parse the body, run the model for each text and answer JSON. Waits (delay, hang) block on
 // stop_cv_, so Stop() wakes them at once and they answer 503 "shutting down".
 //
 // Shared state: the model is immutable; FaultInjector and ServerMetrics are thread-safe;
-// stopping_ is GUARDED_BY(stop_mutex_); in_flight_ is atomic.
+// stopping_ is GUARDED_BY(stop_mutex_); in_flight_ is atomic; the noisy answer style's RNG is
+// GUARDED_BY(answer_mutex_) (two draws per chat request, only with --answer-style noisy).
 #include "classifier/classifier_server.h"
 
 #include <httplib.h>
@@ -22,8 +24,10 @@
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
+#include "classifier/chat_codec.h"
 #include "classifier/model_file.h"
 #include "classifier/request_codec.h"
 #include "classifier/server_metrics.h"
@@ -74,7 +78,10 @@ Result<std::shared_ptr<const NaiveBayesModel>> ResolveModel(const ClassifierOpti
 class ClassifierServer::Impl {
  public:
   Impl(ClassifierOptions options, std::shared_ptr<const NaiveBayesModel> model)
-      : options_(std::move(options)), model_(std::move(model)), faults_(options_.faults) {}
+      : options_(std::move(options)),
+        model_(std::move(model)),
+        faults_(options_.faults),
+        answer_rng_(options_.faults.seed) {}
 
   Status Run();
   void Stop();
@@ -85,11 +92,14 @@ class ClassifierServer::Impl {
 
  private:
   class RequestScope;
+  // The handlers that classify: each runs the fault flags first.
+  enum class Api { kClassify, kBatch, kChat };
 
   void RegisterRoutes();
-  void HandleClassify(const httplib::Request& req, httplib::Response& res, bool batch);
+  void HandleClassify(const httplib::Request& req, httplib::Response& res, Api api);
   bool AnswerFault(Fault fault, httplib::Response& res);
   void Classify(const httplib::Request& req, httplib::Response& res, bool batch);
+  void ChatComplete(const httplib::Request& req, httplib::Response& res);
   // Waits for `duration` or until Stop(); returns false when stopping.
   bool WaitUnlessStopping(std::chrono::milliseconds duration);
 
@@ -105,6 +115,9 @@ class ClassifierServer::Impl {
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // GUARDED_BY(stop_mutex_)
+  std::mutex answer_mutex_;
+  std::mt19937_64 answer_rng_;  // GUARDED_BY(answer_mutex_): draws of the noisy answer style
+  std::atomic<std::uint64_t> chat_sequence_{0};
 };
 
 // Counts a classify request in flight and observes its duration when it ends.
@@ -188,10 +201,17 @@ void ClassifierServer::Impl::Stop() {
 
 void ClassifierServer::Impl::RegisterRoutes() {
   server_.Post("/classify", [this](const httplib::Request& req, httplib::Response& res) {
-    HandleClassify(req, res, /*batch=*/false);
+    HandleClassify(req, res, Api::kClassify);
   });
   server_.Post("/classify/batch", [this](const httplib::Request& req, httplib::Response& res) {
-    HandleClassify(req, res, /*batch=*/true);
+    HandleClassify(req, res, Api::kBatch);
+  });
+  server_.Post("/v1/chat/completions",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 HandleClassify(req, res, Api::kChat);
+               });
+  server_.Get("/v1/models", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(FormatModels(kChatModelId), kJson);
   });
   server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", kJson);
@@ -222,8 +242,10 @@ void ClassifierServer::Impl::RegisterRoutes() {
 }
 
 void ClassifierServer::Impl::HandleClassify(const httplib::Request& req, httplib::Response& res,
-                                            bool batch) {
-  RequestScope scope(this, batch ? "/classify/batch" : "/classify");
+                                            Api api) {
+  RequestScope scope(this, api == Api::kBatch  ? "/classify/batch"
+                           : api == Api::kChat ? "/v1/chat/completions"
+                                               : "/classify");
   if (options_.max_inflight > 0 && scope.in_flight() > options_.max_inflight) {
     metrics_.CountFault("max_inflight");
     res.status = 503;
@@ -243,7 +265,8 @@ void ClassifierServer::Impl::HandleClassify(const httplib::Request& req, httplib
     return;
   }
   if (AnswerFault(decision.fault, res)) return;
-  Classify(req, res, batch);
+  if (api == Api::kChat) return ChatComplete(req, res);
+  Classify(req, res, api == Api::kBatch);
 }
 
 bool ClassifierServer::Impl::AnswerFault(Fault fault, httplib::Response& res) {
@@ -285,6 +308,33 @@ void ClassifierServer::Impl::Classify(const httplib::Request& req, httplib::Resp
   for (const std::string& text : parsed.texts) predictions.push_back(model_->Predict(text));
   metrics_.CountTexts(predictions.size());
   res.set_content(batch ? FormatPredictions(predictions) : FormatPrediction(predictions.front()),
+                  kJson);
+}
+
+void ClassifierServer::Impl::ChatComplete(const httplib::Request& req, httplib::Response& res) {
+  ChatRequest chat = ParseChatBody(req.body);
+  if (chat.error) {
+    res.status = chat.error->status;
+    res.set_content(FormatDetail(chat.error->detail), kJson);
+    return;
+  }
+  const Prediction prediction = model_->Predict(chat.text);
+  metrics_.CountTexts(1);
+  double noise_draw = 1;
+  double style_draw = 0;
+  if (options_.answer_style == AnswerStyle::kNoisy) {
+    std::lock_guard<std::mutex> lock(answer_mutex_);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    noise_draw = uniform(answer_rng_);
+    style_draw = uniform(answer_rng_);
+  }
+  const std::string content = AnswerFor(prediction.label, options_.answer_style,
+                                        options_.noisy_rate, noise_draw, style_draw,
+                                        model_->labels());
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  res.set_content(FormatChatCompletion(content, chat.model, chat.prompt_tokens,
+                                       chat_sequence_.fetch_add(1) + 1,
+                                       std::chrono::duration_cast<std::chrono::seconds>(now).count()),
                   kJson);
 }
 

@@ -5,6 +5,9 @@
 //   POST /classify/batch  JSON array       -> array of answers, in order
 //   GET  /healthz  -> {"status": "ok"}     GET /labels -> {"labels": [...]}
 //   GET  /metrics  -> Prometheus text (see server_metrics.h)
+//   POST /v1/chat/completions  OpenAI chat shape -> the label as choices[0].message.content, with
+//                              usage (see chat_codec.h; --answer-style)
+//   GET  /v1/models            the one model, OpenAI list shape
 // Bad requests get 4xx with {"detail": ...}; unknown paths 404. Fault injection (off by
 // default) is described in fault_injector.h; --max-inflight answers 503 beyond the limit.
 //

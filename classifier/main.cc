@@ -69,6 +69,19 @@ void AddServeFlags(CLI::App& app, Flags& f) {
       ->capture_default_str();
   app.add_option("--garbage-rate", s.faults.garbage_rate, "fraction answered 200 with non-JSON");
   app.add_option("--seed", s.faults.seed, "seed of the fault injector")->capture_default_str();
+  app.add_option_function<std::string>(
+         "--answer-style",
+         [&s](const std::string& name) {
+           if (!sieve::classifier::ParseAnswerStyle(name, &s.answer_style)) {
+             throw CLI::ValidationError("--answer-style", "must be plain, sentence or noisy");
+           }
+         },
+         "how /v1/chat/completions words its answer: plain (news), sentence (The category is: "
+         "News.) or noisy (now and then a label that does not exist)")
+      ->default_str("plain");
+  app.add_option("--noisy-rate", s.noisy_rate,
+                 "with --answer-style noisy: the share of answers naming a made-up label")
+      ->capture_default_str();
   sieve::AddDaemonFlags(app, f.daemon);
 }
 

@@ -34,6 +34,7 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
                     .Add({});
   classify_duration_ = &durations_->Add({{"handler", "/classify"}}, DurationBuckets());
   batch_duration_ = &durations_->Add({{"handler", "/classify/batch"}}, DurationBuckets());
+  chat_duration_ = &durations_->Add({{"handler", "/v1/chat/completions"}}, DurationBuckets());
   texts_ = &prometheus::BuildCounter()
                 .Name("sieve_classifier_texts_classified_total")
                 .Help("Texts labelled by the model (each batch element counts)")
@@ -61,6 +62,8 @@ void ServerMetrics::ObserveDuration(std::string_view handler, double seconds) {
     classify_duration_->Observe(seconds);
   } else if (handler == "/classify/batch") {
     batch_duration_->Observe(seconds);
+  } else if (handler == "/v1/chat/completions") {
+    chat_duration_->Observe(seconds);
   } else {
     durations_->Add({{"handler", std::string(handler)}}, DurationBuckets()).Observe(seconds);
   }

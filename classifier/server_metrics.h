@@ -2,7 +2,8 @@
 //
 // Families (all prefixed sieve_classifier_):
 //   requests_total{code}                       counter, every answered request by HTTP status
-//   request_duration_seconds{handler}          histogram, /classify and /classify/batch, from
+//   request_duration_seconds{handler}          histogram, /classify, /classify/batch and
+//                                              /v1/chat/completions, from
 //                                              handler entry to answer (injected delays included)
 //   requests_in_flight                         gauge, classify requests being handled now
 //   texts_classified_total                     counter, texts labelled (a batch counts each)
@@ -11,7 +12,7 @@
 //
 // Cost: the per-request calls (CountResponse, ObserveDuration, in_flight) use metrics resolved
 // once: a response code's counter is looked up in its family the first time the code is seen and
-// cached in an atomic slot; the two handlers' histograms are created up front. No per-request
+// cached in an atomic slot; the three handlers' histograms are created up front. No per-request
 // label hashing or family lock.
 //
 // Thread-safety: every method is thread-safe (prometheus-cpp metrics are atomic; family lookups
@@ -55,6 +56,7 @@ class ServerMetrics {
   std::array<std::atomic<prometheus::Counter*>, kMaxCode> by_code_{};
   prometheus::Histogram* classify_duration_;
   prometheus::Histogram* batch_duration_;
+  prometheus::Histogram* chat_duration_;
   prometheus::Family<prometheus::Histogram>* durations_;
   prometheus::Family<prometheus::Counter>* faults_;
   prometheus::Gauge* in_flight_;

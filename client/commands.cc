@@ -12,6 +12,7 @@
 #include "client/progress.h"
 #include "common/csv_record.h"
 #include "common/file_util.h"
+#include "common/token_price.h"
 #include "proto/status_json.h"
 
 namespace sieve {
@@ -37,6 +38,18 @@ int JobExitCode(const proto::JobStatus& status) {
     return kExitJobFailed;
   }
   return kExitOk;
+}
+
+// "  tokens: prompt P, completion C; cost X" under a job that used tokens (LLM endpoints).
+void PrintUsageLine(const proto::JobStatus& s) {
+  if (s.prompt_tokens + s.completion_tokens == 0) return;
+  std::printf("  tokens: prompt %llu, completion %llu",
+              static_cast<unsigned long long>(s.prompt_tokens),
+              static_cast<unsigned long long>(s.completion_tokens));
+  Result<TokenPrice> price = s.price.empty() ? Result<TokenPrice>(Status::NotFound("no price"))
+                                             : ParseTokenPrice(s.price);
+  if (price.ok()) std::printf("; cost %.6g", price->Cost(s.prompt_tokens, s.completion_tokens));
+  std::printf("\n");
 }
 
 Result<PeerConnection> ConnectBroker(zmq::context_t& context, const ClientOptions& client) {
@@ -151,6 +164,7 @@ int StatusCommand(const ClientOptions& client, const std::string& job_id) {
                 static_cast<unsigned long long>(s.done_rows),
                 static_cast<unsigned long long>(s.total_rows),
                 static_cast<unsigned long long>(s.error_rows), s.name.c_str());
+    PrintUsageLine(s);
     if (!job_id.empty() && !s.message.empty()) std::printf("  %s\n", s.message.c_str());
   }
   return kExitOk;

@@ -2,10 +2,12 @@
 // client/run_command.h. Exit codes: client/exit_codes.h.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "client/commands.h"
 #include "client/exit_codes.h"
+#include "client/llm_spec.h"
 #include "client/resume_command.h"
 #include "client/run_command.h"
 #include "common/config.h"
@@ -20,6 +22,7 @@ struct JobFlags {
   sieve::JobRequest request;
   double timeout_s = 15;
   double connect_timeout_s = 5;
+  std::string body_template;  // inline JSON or @path (client/llm_spec.h)
 };
 
 void AddJobFlags(CLI::App* cmd, JobFlags& flags) {
@@ -60,14 +63,31 @@ void AddJobFlags(CLI::App* cmd, JobFlags& flags) {
                   "Leases of a chunk before its rows are labelled as errors")
       ->capture_default_str();
   cmd->add_option("--name", spec.name, "Job name shown in status listings");
+  cmd->add_option("--body-template", flags.body_template,
+                  "Request body: JSON with {{column}} placeholders, inline or @file (docs/llm.md)");
+  cmd->add_option("--labels", spec.labels, "Allowed labels (a,b,c): answers are normalised to one")
+      ->delimiter(',');
+  cmd->add_option("--invalid-retries", spec.invalid_retries,
+                  "Re-asks of an answer that is not one of --labels")
+      ->capture_default_str();
+  cmd->add_option("--price", spec.price,
+                  "PROMPT,COMPLETION price per million tokens, for the job's cost");
 }
 
-void FinishJobFlags(JobFlags& flags) {
+// False (after saying why) when --body-template @file cannot be read.
+bool FinishJobFlags(JobFlags& flags) {
+  sieve::Result<std::string> body_template = sieve::ReadBodyTemplateFlag(flags.body_template);
+  if (!body_template.ok()) {
+    std::fprintf(stderr, "sieve: %s\n", body_template.status().message().c_str());
+    return false;
+  }
+  flags.request.spec.body_template = std::move(body_template).value();
   flags.request.spec.timeout_ms = static_cast<uint32_t>(flags.timeout_s * 1000);
   flags.request.spec.connect_timeout_ms = static_cast<uint32_t>(flags.connect_timeout_s * 1000);
   if (flags.request.spec.name.empty() && !flags.request.inputs.empty()) {
     flags.request.spec.name = flags.request.inputs.front();
   }
+  return true;
 }
 
 }  // namespace
@@ -170,7 +190,7 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : sieve::kExitUsage;
   }
-  FinishJobFlags(job);
+  if ((*run_cmd || *submit_cmd) && !FinishJobFlags(job)) return sieve::kExitUsage;
   for (const std::string& header : job.request.spec.headers) {  // ${secret:NAME} well formed
     sieve::Result<std::vector<std::string>> refs = sieve::SecretRefNames(header);
     if (!refs.ok()) {  // the message names the problem, never the header's value

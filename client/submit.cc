@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 
+#include "client/llm_spec.h"
 #include "common/csv_chunker.h"
 
 namespace sieve {
@@ -88,6 +89,7 @@ Status ValidateInputs(const JobRequest& request) {
       CsvChunker::Open(request.inputs, request.limits, request.chunk_rows, request.chunk_bytes);
   if (!chunker.ok()) return chunker.status();
   SIEVE_RETURN_IF_ERROR(CheckFields((*chunker)->header(), request.spec.fields));
+  SIEVE_RETURN_IF_ERROR(CheckLlmSpec((*chunker)->header().columns, request.spec));
   // One full pass, so that a malformed record anywhere is reported (file:line: reason) before
   // a job exists. Reading is bounded by one chunk; the scan runs at about 1 GB/s.
   while (true) {
@@ -105,6 +107,7 @@ Result<SubmittedJob> SubmitJob(PeerConnection& broker, const JobRequest& request
   if (!chunker.ok()) return chunker.status();
   const CsvHeader& header = (*chunker)->header();
   SIEVE_RETURN_IF_ERROR(CheckFields(header, request.spec.fields));
+  SIEVE_RETURN_IF_ERROR(CheckLlmSpec(header.columns, request.spec));
 
   proto::Submit submit;
   uint64_t request_id = broker.NextRequestId();

@@ -185,6 +185,7 @@ void Collector::OnJobOpen(const proto::JobOpen& open) {
   meta.header_record = open.header_record;
   meta.label_column = open.label_column;
   meta.name = open.name;
+  meta.price = open.price;
   meta.opened_wall_ms = options_.clock->WallMs();
   Result<std::unique_ptr<JobOutput>> job = JobOutput::Open(JobDir(open.job_id), meta);
   if (!job.ok()) {
@@ -245,6 +246,12 @@ void Collector::OnResult(const std::string& peer, proto::ChunkResult result) {
   stored.error_rows = result.error_count;
   stored.retries = result.retry_count;
   stored.attempt = result.attempt;
+  if (result.usage) {
+    stored.prompt_tokens = result.usage->prompt_tokens;
+    stored.completion_tokens = result.usage->completion_tokens;
+    stored.answers_invalid = result.usage->answers_invalid;
+    stored.rows_invalid = result.usage->rows_invalid;
+  }
   for (proto::RowError& e : result.errors) stored.errors.push_back({e.row, std::move(e.reason)});
   stored.labelled = std::move(result.labelled);
   const auto started = std::chrono::steady_clock::now();
@@ -261,7 +268,8 @@ void Collector::OnResult(const std::string& peer, proto::ChunkResult result) {
   ++counters_.chunks_committed;
   reply(true, "");
   SendToBroker(proto::Committed{result.job_id, result.chunk_index, result.attempt,
-                                stored.rows, stored.error_rows});
+                                stored.rows, stored.error_rows, stored.prompt_tokens,
+                                stored.completion_tokens});
 }
 
 void Collector::ReportCommitted(const std::string& job_id, uint64_t chunk_index,
@@ -270,8 +278,8 @@ void Collector::ReportCommitted(const std::string& job_id, uint64_t chunk_index,
   if (it == jobs_.end()) return;
   Result<JobOutput::ChunkCounts> counts = it->second->CountsOf(chunk_index);
   if (!counts.ok()) return;
-  SendToBroker(
-      proto::Committed{job_id, chunk_index, attempt, counts->rows, counts->error_rows});
+  SendToBroker(proto::Committed{job_id, chunk_index, attempt, counts->rows, counts->error_rows,
+                                counts->prompt_tokens, counts->completion_tokens});
 }
 
 void Collector::ReportDone(const std::string& job_id, const JobOutput& job) {

@@ -14,6 +14,7 @@
 #include "common/csv_record.h"
 #include "common/csv_writer.h"
 #include "common/file_util.h"
+#include "common/token_price.h"
 
 namespace sieve {
 namespace {
@@ -90,7 +91,8 @@ Status JobOutput::SaveMeta() const {
   json j = {{"job_id", meta_.job_id},         {"name", meta_.name},
             {"header", meta_.header_record},  {"label_column", meta_.label_column},
             {"total_chunks", meta_.total_chunks}, {"total_rows", meta_.total_rows},
-            {"sealed", meta_.sealed},         {"opened_wall_ms", meta_.opened_wall_ms}};
+            {"sealed", meta_.sealed},         {"opened_wall_ms", meta_.opened_wall_ms},
+            {"price", meta_.price}};
   return WriteFileAtomic(dir_ + "/meta.json",
                          j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
@@ -100,6 +102,10 @@ Status JobOutput::SaveProgress() const {
             {"errors_bytes", progress_.errors_bytes}, {"log_bytes", progress_.log_bytes},
             {"rows", progress_.rows},
             {"error_rows", progress_.error_rows},     {"retries", progress_.retries},
+            {"prompt_tokens", progress_.prompt_tokens},
+            {"completion_tokens", progress_.completion_tokens},
+            {"answers_invalid", progress_.answers_invalid},
+            {"rows_invalid", progress_.rows_invalid},
             {"finished_wall_ms", progress_.finished_wall_ms}};
   return WriteFileAtomic(dir_ + "/merge.json", j.dump());
 }
@@ -151,6 +157,7 @@ Status JobOutput::LoadState() {
     meta_.total_rows = m.at("total_rows").get<uint64_t>();
     meta_.sealed = m.at("sealed").get<bool>();
     meta_.opened_wall_ms = m.at("opened_wall_ms").get<int64_t>();
+    meta_.price = m.value("price", std::string());
     const json& p = *merge;
     progress_.next_chunk = p.at("next_chunk").get<uint64_t>();
     progress_.output_bytes = p.at("output_bytes").get<uint64_t>();
@@ -160,6 +167,10 @@ Status JobOutput::LoadState() {
     progress_.error_rows = p.at("error_rows").get<uint64_t>();
     progress_.retries = p.at("retries").get<uint64_t>();
     progress_.finished_wall_ms = p.at("finished_wall_ms").get<int64_t>();
+    progress_.prompt_tokens = p.value("prompt_tokens", uint64_t{0});
+    progress_.completion_tokens = p.value("completion_tokens", uint64_t{0});
+    progress_.answers_invalid = p.value("answers_invalid", uint64_t{0});
+    progress_.rows_invalid = p.value("rows_invalid", uint64_t{0});
   } catch (const json::exception& e) {
     return Status::Corrupt("job state in " + dir_ + ": " + e.what());
   }
@@ -212,13 +223,15 @@ Status JobOutput::LoadCommittedLog() {
   while (pos < log->size()) {
     size_t end = log->find('\n', pos);
     if (end == std::string::npos) break;
-    unsigned long long index = 0, rows = 0, errors = 0;
-    if (std::sscanf(log->c_str() + pos, "%llu %llu %llu", &index, &rows, &errors) != 3 ||
-        index != merged_counts_.size()) {
+    unsigned long long index = 0, rows = 0, errors = 0, prompt = 0, completion = 0;
+    const std::string line = log->substr(pos, end - pos);  // sscanf must not read past it
+    const int read = std::sscanf(line.c_str(), "%llu %llu %llu %llu %llu", &index, &rows,
+                                 &errors, &prompt, &completion);
+    if ((read != 3 && read != 5) || index != merged_counts_.size()) {
       return Status::Corrupt(path + ": entry " + std::to_string(merged_counts_.size()) +
                              " is malformed");
     }
-    merged_counts_.push_back({rows, errors});
+    merged_counts_.push_back({rows, errors, prompt, completion});
     pos = end + 1;
   }
   if (merged_counts_.size() != progress_.next_chunk) {
@@ -235,7 +248,8 @@ Result<JobOutput::ChunkCounts> JobOutput::CountsOf(uint64_t chunk_index) const {
   if (!bytes.ok()) return bytes.status();
   Result<StoredResult> result = DecodeStoredResult(*bytes);
   if (!result.ok()) return result.status();
-  return ChunkCounts{result->rows, result->error_rows};
+  return ChunkCounts{result->rows, result->error_rows, result->prompt_tokens,
+                     result->completion_tokens};
 }
 
 std::vector<uint64_t> JobOutput::CommittedChunks() const {
@@ -292,8 +306,12 @@ Status JobOutput::MergeOne(const StoredResult& result) {
   SIEVE_RETURN_IF_ERROR(WriteAtAndSync(errors_fd_, progress_.errors_bytes, error_lines,
                                        dir_ + "/errors.partial"));
   std::string log_line = std::to_string(progress_.next_chunk) + " " +
-                         std::to_string(result.rows) + " " + std::to_string(result.error_rows) +
-                         "\n";
+                         std::to_string(result.rows) + " " + std::to_string(result.error_rows);
+  if (result.prompt_tokens + result.completion_tokens > 0) {  // else the older 3-field line
+    log_line += " " + std::to_string(result.prompt_tokens) + " " +
+                std::to_string(result.completion_tokens);
+  }
+  log_line += "\n";
   SIEVE_RETURN_IF_ERROR(
       WriteAtAndSync(log_fd_, progress_.log_bytes, log_line, dir_ + "/committed.log"));
   MergeProgress next = progress_;
@@ -304,13 +322,18 @@ Status JobOutput::MergeOne(const StoredResult& result) {
   next.rows += result.rows;
   next.error_rows += result.error_rows;
   next.retries += result.retries;
+  next.prompt_tokens += result.prompt_tokens;
+  next.completion_tokens += result.completion_tokens;
+  next.answers_invalid += result.answers_invalid;
+  next.rows_invalid += result.rows_invalid;
   std::swap(progress_, next);
   Status saved = SaveProgress();
   if (!saved.ok()) {
     std::swap(progress_, next);  // not durable: stay where the disk says
     return saved;
   }
-  merged_counts_.push_back({result.rows, result.error_rows});
+  merged_counts_.push_back(
+      {result.rows, result.error_rows, result.prompt_tokens, result.completion_tokens});
   return Status::Ok();
 }
 
@@ -353,7 +376,20 @@ Status JobOutput::Finish() {
                   {"retries", progress_.retries},
                   {"chunks", progress_.next_chunk},
                   {"wall_time_s", seconds},
-                  {"rows_per_s", progress_.rows / seconds}};
+                  {"rows_per_s", progress_.rows / seconds},
+                  {"tokens",
+                   {{"prompt", progress_.prompt_tokens},
+                    {"completion", progress_.completion_tokens}}},
+                  {"invalid_answers", progress_.answers_invalid},
+                  {"invalid_rows", progress_.rows_invalid}};
+  if (!meta_.price.empty()) {
+    Result<TokenPrice> price = ParseTokenPrice(meta_.price);
+    if (price.ok()) {
+      summary["price"] = {{"prompt_per_million", price->prompt_per_million},
+                          {"completion_per_million", price->completion_per_million}};
+      summary["cost"] = price->Cost(progress_.prompt_tokens, progress_.completion_tokens);
+    }
+  }
   SIEVE_RETURN_IF_ERROR(WriteFileAtomic(summary_path(), summary.dump(2) + "\n"));
   if (progress_.error_rows > 0) {
     if (::rename((dir_ + "/errors.partial").c_str(), errors_path().c_str()) != 0) {

@@ -6,8 +6,9 @@
 //   results/<index>.res   a StoredResult per chunk committed but not merged yet
 //   output.partial        header + merged chunks, in chunk order
 //   errors.partial        "row,<first column>,reason" lines of merged failed rows
-//   committed.log         "index rows errors" per merged chunk, so a duplicate delivery of a
-//                         merged chunk can still be reported to the broker with its counts
+//   committed.log         "index rows errors [prompt_tokens completion_tokens]" per merged
+//                         chunk (the tokens only when non-zero), so a duplicate delivery of a merged
+//                         chunk can still be reported to the broker with its counts
 //   merge.json            {next_chunk, output_bytes, errors_bytes, log_bytes, counters};
 //                         rewritten atomically
 //   output.csv, output.summary.json, output.errors.csv   once finished
@@ -44,6 +45,7 @@ struct JobMeta {
   uint64_t total_rows = 0;
   bool sealed = false;
   int64_t opened_wall_ms = 0;
+  std::string price;  // --price "P,C" per million tokens; empty: no cost in the summary
 };
 
 struct MergeProgress {
@@ -54,6 +56,10 @@ struct MergeProgress {
   uint64_t rows = 0;
   uint64_t error_rows = 0;
   uint64_t retries = 0;
+  uint64_t prompt_tokens = 0;  // summed over merged chunks (LLM endpoints)
+  uint64_t completion_tokens = 0;
+  uint64_t answers_invalid = 0;
+  uint64_t rows_invalid = 0;
   int64_t finished_wall_ms = 0;  // non-zero once the output is in place
 };
 
@@ -84,6 +90,8 @@ class JobOutput {
   struct ChunkCounts {
     uint64_t rows = 0;
     uint64_t error_rows = 0;
+    uint64_t prompt_tokens = 0;
+    uint64_t completion_tokens = 0;
   };
   // The counts of a committed chunk (merged or stored). NotFound when it is not committed.
   Result<ChunkCounts> CountsOf(uint64_t chunk_index) const;

@@ -15,6 +15,13 @@ std::string EncodeStoredResult(const StoredResult& result) {
   nlohmann::json meta = {{"first_row", result.first_row}, {"rows", result.rows},
                          {"error_rows", result.error_rows}, {"retries", result.retries},
                          {"attempt", result.attempt}, {"errors", std::move(errors)}};
+  if (result.prompt_tokens + result.completion_tokens + result.answers_invalid +
+          result.rows_invalid > 0) {
+    meta["prompt_tokens"] = result.prompt_tokens;
+    meta["completion_tokens"] = result.completion_tokens;
+    meta["answers_invalid"] = result.answers_invalid;
+    meta["rows_invalid"] = result.rows_invalid;
+  }
   std::string meta_text = meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string out;
   out.reserve(kLengthBytes + meta_text.size() + result.labelled.size());
@@ -42,6 +49,10 @@ Result<StoredResult> DecodeStoredResult(std::string_view bytes) {
     result.error_rows = meta.at("error_rows").get<uint64_t>();
     result.retries = meta.at("retries").get<uint64_t>();
     result.attempt = meta.at("attempt").get<uint32_t>();
+    result.prompt_tokens = meta.value("prompt_tokens", uint64_t{0});
+    result.completion_tokens = meta.value("completion_tokens", uint64_t{0});
+    result.answers_invalid = meta.value("answers_invalid", uint64_t{0});
+    result.rows_invalid = meta.value("rows_invalid", uint64_t{0});
     for (const auto& e : meta.at("errors")) {
       result.errors.push_back({e.at(0).get<uint64_t>(), e.at(1).get<std::string>()});
     }

@@ -3,7 +3,8 @@
 // File format (one file per chunk, written atomically with WriteFileAtomic):
 //   8 bytes   little-endian length N of the metadata
 //   N bytes   metadata, a JSON object: rows, error_rows, retries, attempt, first_row,
-//             errors: [[row, reason], ...]
+//             errors: [[row, reason], ...], and (absent in older files: 0) prompt_tokens,
+//             completion_tokens, answers_invalid, rows_invalid
 //   rest      the labelled CSV records, byte for byte as the worker sent them
 // Decoding checks the length and the JSON and refuses anything else with Corrupt (a torn or
 // foreign file is never merged).
@@ -33,6 +34,10 @@ struct StoredResult {
   uint64_t error_rows = 0;
   uint64_t retries = 0;
   uint32_t attempt = 0;
+  uint64_t prompt_tokens = 0;      // LLM endpoints (docs/llm.md)
+  uint64_t completion_tokens = 0;
+  uint64_t answers_invalid = 0;
+  uint64_t rows_invalid = 0;
   std::vector<StoredRowError> errors;
   std::string labelled;
   bool operator==(const StoredResult&) const = default;

@@ -80,6 +80,11 @@ struct JobSpec {
   // Set by the broker: names of credential headers whose values it holds in memory only (they
   // are not in `headers` as stored; ASSIGN carries them again). Not secret.
   std::vector<std::string> withheld_headers;
+  // LLM endpoints (docs/llm.md). All optional: an older peer leaves them at their defaults.
+  std::string body_template;            // JSON with {{column}} placeholders; empty: row object
+  std::vector<std::string> labels;      // allowed labels; empty: any answer is the label
+  std::uint32_t invalid_retries = 1;    // re-asks of an answer outside `labels`
+  std::string price;                    // "PROMPT,COMPLETION" per million tokens; empty: none
 
   bool operator==(const JobSpec&) const = default;
   template <typename M, typename V>
@@ -99,6 +104,10 @@ struct JobSpec {
     v.Field("max_attempts", m.max_attempts, Rule::kOptional);
     v.Field("secret_headers", m.secret_headers, Rule::kOptional);
     v.Field("withheld_headers", m.withheld_headers, Rule::kOptional);
+    v.Field("body_template", m.body_template, Rule::kOptional);
+    v.Field("labels", m.labels, Rule::kOptional);
+    v.Field("invalid_retries", m.invalid_retries, Rule::kOptional);
+    v.Field("price", m.price, Rule::kOptional);
   }
 };
 
@@ -154,6 +163,24 @@ struct HttpStats {
   }
 };
 
+// What one chunk's answers cost and how many were not one of the job's labels (LLM endpoints;
+// docs/llm.md). Sent in RESULT when any member is non-zero.
+struct ChunkUsage {
+  std::uint64_t prompt_tokens = 0;
+  std::uint64_t completion_tokens = 0;
+  std::uint64_t answers_invalid = 0;  // answers not one of --labels (re-asked ones included)
+  std::uint64_t rows_invalid = 0;     // rows given the error label for that reason
+
+  bool operator==(const ChunkUsage&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("prompt_tokens", m.prompt_tokens, Rule::kOptional);
+    v.Field("completion_tokens", m.completion_tokens, Rule::kOptional);
+    v.Field("answers_invalid", m.answers_invalid, Rule::kOptional);
+    v.Field("rows_invalid", m.rows_invalid, Rule::kOptional);
+  }
+};
+
 // One job in a STATUS_REPLY.
 struct JobStatus {
   std::string job_id;
@@ -176,6 +203,9 @@ struct JobStatus {
   // and needs the job's credential headers again: `sieve resume`).
   std::string waiting_for;
   std::string message;  // for people: why it waits, or why a worker handed a chunk back
+  std::uint64_t prompt_tokens = 0;      // summed over committed chunks (LLM endpoints)
+  std::uint64_t completion_tokens = 0;
+  std::string price;                    // the job's --price, "" when none
 
   bool operator==(const JobStatus&) const = default;
   template <typename M, typename V>
@@ -198,6 +228,9 @@ struct JobStatus {
     v.Field("collector_public_key", m.collector_public_key, Rule::kOptional);
     v.Field("waiting_for", m.waiting_for, Rule::kOptional);
     v.Field("message", m.message, Rule::kOptional);
+    v.Field("prompt_tokens", m.prompt_tokens, Rule::kOptional);
+    v.Field("completion_tokens", m.completion_tokens, Rule::kOptional);
+    v.Field("price", m.price, Rule::kOptional);
   }
 };
 

@@ -141,6 +141,7 @@ struct ChunkResult {  // RESULT
   std::uint64_t retry_count = 0;  // HTTP retries spent on the chunk
   std::optional<HttpStats> http;
   std::vector<RowError> errors;  // at most kMaxArrayElements; reasons are short
+  std::optional<ChunkUsage> usage;  // tokens and invalid answers; absent when all zero
   std::string labelled;          // bulk: the chunk's records, each with the label column appended
 
   bool operator==(const ChunkResult&) const = default;
@@ -155,6 +156,7 @@ struct ChunkResult {  // RESULT
     v.Field("retry_count", m.retry_count, Rule::kOptional);
     v.Field("http", m.http, Rule::kOptional);
     v.Field("errors", m.errors, Rule::kOptional);
+    v.Field("usage", m.usage, Rule::kOptional);
     v.Bulk(m.labelled);
   }
 };
@@ -204,6 +206,7 @@ struct JobOpen {
   std::uint64_t total_rows = 0;    // 0 until sealed
   std::string header_record;       // bulk: the job's CSV header record
   std::string name;                // the job's name, for its summary; may be empty
+  std::string price;               // the job's --price ("P,C" per million tokens); may be empty
 
   bool operator==(const JobOpen&) const = default;
   template <typename M, typename V>
@@ -214,6 +217,7 @@ struct JobOpen {
     v.Field("total_chunks", m.total_chunks, Rule::kOptional);
     v.Field("total_rows", m.total_rows, Rule::kOptional);
     v.Field("name", m.name, Rule::kOptional);
+    v.Field("price", m.price, Rule::kOptional);
     v.Bulk(m.header_record);
   }
 };
@@ -251,6 +255,8 @@ struct Committed {
   std::uint32_t attempt = 0;
   std::uint64_t rows = 0;
   std::uint64_t errors = 0;
+  std::uint64_t prompt_tokens = 0;  // the chunk's tokens (LLM endpoints), for the job's usage
+  std::uint64_t completion_tokens = 0;
 
   bool operator==(const Committed&) const = default;
   template <typename M, typename V>
@@ -260,6 +266,8 @@ struct Committed {
     v.Field("attempt", m.attempt, Rule::kRequired);
     v.Field("rows", m.rows, Rule::kRequired);
     v.Field("errors", m.errors, Rule::kRequired);
+    v.Field("prompt_tokens", m.prompt_tokens, Rule::kOptional);
+    v.Field("completion_tokens", m.completion_tokens, Rule::kOptional);
   }
 };
 

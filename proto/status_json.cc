@@ -1,9 +1,11 @@
 #include "proto/status_json.h"
 
+#include "common/token_price.h"
+
 namespace sieve::proto {
 
 nlohmann::json ToJson(const JobStatus& s) {
-  return {{"job_id", s.job_id},
+  nlohmann::json out = {{"job_id", s.job_id},
           {"name", s.name},
           {"state", EnumName(s.state)},
           {"total_rows", s.total_rows},
@@ -19,7 +21,13 @@ nlohmann::json ToJson(const JobStatus& s) {
           {"output_path", s.output_path},
           {"collector", s.collector},
           {"waiting_for", s.waiting_for},
-          {"message", s.message}};
+          {"message", s.message},
+          {"tokens", {{"prompt", s.prompt_tokens}, {"completion", s.completion_tokens}}}};
+  if (!s.price.empty()) {
+    Result<TokenPrice> price = ParseTokenPrice(s.price);
+    if (price.ok()) out["cost"] = price->Cost(s.prompt_tokens, s.completion_tokens);
+  }
+  return out;
 }
 
 nlohmann::json ToJson(const WorkerInfo& w) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "worker/label_set.h"
+
 namespace sieve {
 
 Result<std::unique_ptr<ChunkTracker>> ChunkTracker::Create(uint64_t id,
@@ -15,15 +17,24 @@ Result<std::unique_ptr<ChunkTracker>> ChunkTracker::Create(uint64_t id,
   }
   Result<RowEncoder> encoder = RowEncoder::Create(batch->header, options.fields);
   if (!encoder.ok()) return encoder.status();
-  return std::unique_ptr<ChunkTracker>(
-      new ChunkTracker(id, std::move(batch), std::move(encoder).value(), options, now_ms));
+  std::optional<BodyTemplate> body_template;
+  if (!options.body_template.empty()) {
+    Result<BodyTemplate> compiled = BodyTemplate::Compile(options.body_template, batch->header);
+    if (!compiled.ok()) return compiled.status();
+    body_template = std::move(compiled).value();
+  }
+  return std::unique_ptr<ChunkTracker>(new ChunkTracker(id, std::move(batch),
+                                                        std::move(encoder).value(),
+                                                        std::move(body_template), options, now_ms));
 }
 
 ChunkTracker::ChunkTracker(uint64_t id, std::shared_ptr<const RowBatch> batch,
-                           RowEncoder encoder, const EngineOptions& options, int64_t now_ms)
+                           RowEncoder encoder, std::optional<BodyTemplate> body_template,
+                           const EngineOptions& options, int64_t now_ms)
     : id_(id),
       batch_(std::move(batch)),
       encoder_(std::move(encoder)),
+      body_template_(std::move(body_template)),
       options_(options),
       started_ms_(now_ms),
       budget_(batch_->rows.size(), options.retry_budget_ratio, options.retry_budget_min),
@@ -40,7 +51,7 @@ std::optional<Call> ChunkTracker::NextCall() {
     const auto row = static_cast<uint32_t>(next_row_++);
     const size_t mark = call.body.size();
     if (batched && !call.rows.empty()) call.body.push_back(',');
-    Status encoded = encoder_.AppendObject(batch_->rows[row], &call.body);
+    Status encoded = AppendBody(row, &call.body);
     if (!encoded.ok()) {
       call.body.resize(mark);
       ++result_.counters.rows_not_sent;
@@ -53,6 +64,44 @@ std::optional<Call> ChunkTracker::NextCall() {
   if (batched) call.body.push_back(']');
   call.idempotency_key = IdempotencyKey(call.rows);
   return call;
+}
+
+std::optional<Call> ChunkTracker::ReaskCall(const std::vector<uint32_t>& rows, int reasks) {
+  const bool batched = options_.batch_size > 1;
+  Call call;
+  call.chunk = id_;
+  call.reasks = reasks;
+  if (batched) call.body.push_back('[');
+  for (uint32_t row : rows) {
+    const size_t mark = call.body.size();
+    if (batched && !call.rows.empty()) call.body.push_back(',');
+    if (!AppendBody(row, &call.body).ok()) {  // it rendered the first time: cannot happen
+      call.body.resize(mark);
+      Fail(row, "not sent again: the row no longer renders");
+      continue;
+    }
+    call.rows.push_back(row);
+  }
+  if (call.rows.empty()) return std::nullopt;
+  if (batched) call.body.push_back(']');
+  call.idempotency_key = IdempotencyKey(call.rows) + "/reask-" + std::to_string(reasks);
+  return call;
+}
+
+void ChunkTracker::CountUsage(uint64_t prompt_tokens, uint64_t completion_tokens) {
+  result_.counters.prompt_tokens += prompt_tokens;
+  result_.counters.completion_tokens += completion_tokens;
+}
+
+void ChunkTracker::FailInvalid(uint32_t row, std::string_view answer) {
+  if (resolved_rows_[row]) return;
+  ++result_.counters.rows_invalid;
+  Fail(row, InvalidAnswerReason(answer));
+}
+
+Status ChunkTracker::AppendBody(uint32_t row, std::string* out) const {
+  if (body_template_) return body_template_->Append(batch_->rows[row], out);
+  return encoder_.AppendObject(batch_->rows[row], out);
 }
 
 std::string ChunkTracker::IdempotencyKey(const std::vector<uint32_t>& rows) const {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/body_template.h"
 #include "common/status.h"
 #include "worker/attempt_outcome.h"
 #include "worker/engine_options.h"
@@ -31,12 +32,14 @@ struct Call {
   std::string body;
   std::string idempotency_key;  // job/chunk/row, or job/chunk/first-last for a batch
   int attempts = 0;
+  int reasks = 0;  // times re-sent because the answer was not one of --labels
 };
 
 class ChunkTracker {
  public:
-  // Fails with InvalidArgument when the options' --fields do not fit the batch's header or the
-  // job id holds control characters. Rows are borrowed from `batch`, which the tracker keeps.
+  // Fails with InvalidArgument when the options' --fields or --body-template do not fit the
+  // batch's header (the template is compiled here, once per chunk), or the job id holds
+  // control characters. Rows are borrowed from `batch`, which the tracker keeps.
   // `options` must outlive the tracker; `now_ms` is when the chunk was submitted.
   static Result<std::unique_ptr<ChunkTracker>> Create(uint64_t id,
                                                       std::shared_ptr<const RowBatch> batch,
@@ -48,8 +51,18 @@ class ChunkTracker {
   std::optional<Call> NextCall();
   bool has_unsent() const { return next_row_ < rows(); }
 
+  // A request for `rows` again (rows already sent once, whose answers were not one of
+  // --labels), `reasks` times re-asked; its Idempotency-Key ends in "/reask-N" so a server
+  // that caches by key answers afresh. nullopt when no row can be rendered.
+  std::optional<Call> ReaskCall(const std::vector<uint32_t>& rows, int reasks);
+
   void Succeed(uint32_t row, std::string label);
   void Fail(uint32_t row, std::string reason);
+  // Counts an answer's tokens, and an answer that was not one of --labels.
+  void CountUsage(uint64_t prompt_tokens, uint64_t completion_tokens);
+  void CountInvalidAnswer() { ++result_.counters.answers_invalid; }
+  // Fails `row` because its last answer was not one of --labels.
+  void FailInvalid(uint32_t row, std::string_view answer);
 
   // Counts one finished attempt and keeps the streak of retryable failures.
   void RecordAttempt(const AttemptOutcome& outcome, std::chrono::microseconds duration);
@@ -68,13 +81,17 @@ class ChunkTracker {
 
  private:
   ChunkTracker(uint64_t id, std::shared_ptr<const RowBatch> batch, RowEncoder encoder,
-               const EngineOptions& options, int64_t now_ms);
+               std::optional<BodyTemplate> body_template, const EngineOptions& options,
+               int64_t now_ms);
+  // Appends row's body (the template's rendering, else the object of its columns).
+  Status AppendBody(uint32_t row, std::string* out) const;
   size_t rows() const { return batch_->rows.size(); }
   std::string IdempotencyKey(const std::vector<uint32_t>& rows) const;
 
   const uint64_t id_;
   const std::shared_ptr<const RowBatch> batch_;
   const RowEncoder encoder_;
+  const std::optional<BodyTemplate> body_template_;
   const EngineOptions& options_;
   const int64_t started_ms_;
   RetryBudget budget_;

@@ -67,6 +67,9 @@ Status ValidateEngineOptions(const EngineOptions& o) {
       o.backoff.retry_after_max.count() < 0) {
     return Status::InvalidArgument("backoff: need 0 <= base <= max and retry_after_max >= 0");
   }
+  if (o.invalid_retries < 0 || o.invalid_retries > 10) {
+    return Status::InvalidArgument("--invalid-retries must be in [0, 10]");
+  }
   if (o.retry_budget_ratio < 0 || o.fail_fast_streak < 1) {
     return Status::InvalidArgument("retry budget: need ratio >= 0 and fail-fast streak >= 1");
   }

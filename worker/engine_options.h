@@ -35,6 +35,14 @@ struct EngineOptions {
   int min_concurrency = 1;             // the adaptive limit never goes below this
   int batch_size = 1;                  // rows per request; > 1 sends JSON arrays
   std::vector<std::string> fields;     // columns sent; empty = all
+  // A JSON document with {{column}} placeholders (common/body_template.h): the body of every
+  // request. Empty: the body is the row as an object keyed by column (`fields` selects them).
+  std::string body_template;
+  // The allowed labels (worker/label_set.h): an answer is normalised to one of them, else
+  // re-asked up to invalid_retries times, then the row gets the error label. Empty: any
+  // answer is the label, as it is.
+  std::vector<std::string> labels;
+  int invalid_retries = 1;
   std::vector<std::string> headers;    // extra request headers, "Name: value"; never logged
   std::string label_field = "label";   // key or JSON pointer ("/result/label")
   std::string error_label = "error";   // label of a row that failed

@@ -53,6 +53,7 @@ Result<std::unique_ptr<HttpEngine>> HttpEngine::Create(EngineOptions options,
 HttpEngine::HttpEngine(EngineOptions options, LabelReader reader, const Clock& clock)
     : options_(std::move(options)),
       reader_(std::move(reader)),
+      labels_(options_.labels),
       clock_(clock),
       limiter_(options_.concurrency, options_.adaptive, options_.min_concurrency),
       backoff_(options_.backoff, SeedOrRandom(options_.seed)) {}
@@ -251,21 +252,50 @@ void HttpEngine::ResolveCall(Call& call, std::string_view response,
     return FailCall(call, FinalReason(outcome, call.attempts), chunk);
   }
   limiter_.OnSuccess();
+  TokenUsage usage;
+  std::vector<Result<std::string>> answers;
   if (options_.batch_size <= 1) {
-    Result<std::string> label = reader_.ReadOne(response);
-    if (label.ok()) return chunk.Succeed(call.rows.front(), std::move(label).value());
-    return FailCall(call, label.status().message(), chunk);
+    answers.push_back(reader_.ReadOne(response, &usage));
+  } else {
+    auto labels = reader_.ReadBatch(response, call.rows.size(), &usage);
+    if (!labels.ok()) {
+      chunk.CountUsage(usage.prompt, usage.completion);
+      return FailCall(call, labels.status().message(), chunk);
+    }
+    answers = std::move(labels).value();
   }
-  auto labels = reader_.ReadBatch(response, call.rows.size());
-  if (!labels.ok()) return FailCall(call, labels.status().message(), chunk);
+  chunk.CountUsage(usage.prompt, usage.completion);
+  AcceptAnswers(call, std::move(answers), chunk);
+}
+
+void HttpEngine::AcceptAnswers(Call& call, std::vector<Result<std::string>> answers,
+                               ChunkTracker& chunk) {
+  std::vector<uint32_t> invalid_rows;
   for (size_t i = 0; i < call.rows.size(); ++i) {
-    Result<std::string>& label = (*labels)[i];
-    if (label.ok()) {
-      chunk.Succeed(call.rows[i], std::move(label).value());
+    Result<std::string>& answer = answers[i];
+    if (!answer.ok()) {
+      chunk.Fail(call.rows[i], answer.status().message());
+      continue;
+    }
+    if (labels_.empty()) {
+      chunk.Succeed(call.rows[i], std::move(answer).value());
+      continue;
+    }
+    std::optional<std::string> label = labels_.Normalise(*answer);
+    if (label) {
+      chunk.Succeed(call.rows[i], std::move(*label));
+      continue;
+    }
+    chunk.CountInvalidAnswer();
+    if (call.reasks < options_.invalid_retries) {
+      invalid_rows.push_back(call.rows[i]);
     } else {
-      chunk.Fail(call.rows[i], label.status().message());
+      chunk.FailInvalid(call.rows[i], *answer);
     }
   }
+  if (invalid_rows.empty()) return;
+  std::optional<Call> again = chunk.ReaskCall(invalid_rows, call.reasks + 1);
+  if (again) retries_.emplace(clock_.NowMs(), std::move(*again));
 }
 
 void HttpEngine::Retry(Call call, const AttemptOutcome& outcome, ChunkTracker& chunk) {

@@ -10,7 +10,9 @@
 // heartbeats between calls; another thread may call Wakeup() to cut a Poll short.
 // LabelRows() is the one-chunk convenience on top.
 //
-// Per row: at most 1 + options.retries attempts. Connect errors, resets, timeouts, truncated
+// Per row: at most 1 + options.retries attempts (transient failures), plus
+// options.invalid_retries re-asks when --labels is set and the answer is not one of them
+// (label_set.h; each re-ask is a new request with its own Idempotency-Key). Connect errors, resets, timeouts, truncated
 // answers, 5xx and 429 are retried after exponential backoff with full jitter (at least the
 // server's Retry-After), while the chunk's retry budget lasts; 4xx and malformed answers are
 // final. Once the budget is spent and the endpoint keeps failing, the chunk's unsent rows fail
@@ -37,6 +39,7 @@
 #include "worker/engine_options.h"
 #include "worker/http_transport.h"
 #include "worker/label_reader.h"
+#include "worker/label_set.h"
 #include "worker/retry_policy.h"
 #include "worker/row_batch.h"
 
@@ -107,6 +110,9 @@ class HttpEngine {
   void Complete(int slot);
   void ResolveCall(Call& call, std::string_view response, const AttemptOutcome& outcome,
                    ChunkTracker& chunk);
+  // Labels the rows of a successful answer, checking each against --labels; rows whose answer
+  // is not one of them are re-asked (a new call, due now) or failed.
+  void AcceptAnswers(Call& call, std::vector<Result<std::string>> answers, ChunkTracker& chunk);
   void Retry(Call call, const AttemptOutcome& outcome, ChunkTracker& chunk);
   void FailCall(const Call& call, const std::string& reason, ChunkTracker& chunk);
   void FinishIfDone(ChunkId id);
@@ -116,6 +122,7 @@ class HttpEngine {
 
   const EngineOptions options_;
   const LabelReader reader_;
+  const LabelSet labels_;
   const Clock& clock_;
   std::unique_ptr<HttpTransport> transport_;
   ConcurrencyLimiter limiter_;

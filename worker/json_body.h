@@ -1,9 +1,9 @@
 // Request bodies: the JSON the engine POSTs for a row (an object keyed by column name) or for a
 // batch of rows (an array of such objects).
 //
-// The escaping is hand-written for the hot path: bytes that need no escaping are copied in runs.
-// UTF-8 is validated first (common/utf8.h: overlong forms, surrogates and code points past
-// U+10FFFF are refused), so a row with invalid UTF-8 becomes a per-row error, not a bad request.
+// Escaping (hand-written for the hot path, UTF-8 validated first so a row with invalid UTF-8
+// becomes a per-row error, not a bad request) is common/json_escape.h. With a --body-template
+// the body is rendered by common/body_template.h instead.
 //
 // Thread-safety: RowEncoder is immutable after Create; const methods are safe from any thread.
 #pragma once
@@ -14,14 +14,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/json_escape.h"
 #include "common/status.h"
 
 namespace sieve {
-
-// Appends `text` as a JSON string literal (with quotes) to `out`.
-// On success returns true. On invalid UTF-8 returns false, sets *bad_offset to the offset of
-// the first offending byte in `text`, and leaves `out` unchanged.
-[[nodiscard]] bool AppendJsonString(std::string_view text, std::string* out, size_t* bad_offset);
 
 // Encodes rows of one chunk as JSON objects keyed by column name.
 class RowEncoder {

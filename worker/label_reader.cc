@@ -32,6 +32,19 @@ Result<Json> ParseJson(std::string_view body) {
   return parsed;
 }
 
+// Adds the answer's OpenAI-shaped usage, if any, to *usage.
+void AddUsage(const Json& answer, TokenUsage* usage) {
+  if (usage == nullptr || !answer.is_object()) return;
+  auto it = answer.find("usage");
+  if (it == answer.end() || !it->is_object()) return;
+  auto count = [&](const char* key) -> uint64_t {
+    auto v = it->find(key);
+    return v != it->end() && v->is_number_unsigned() ? v->get<uint64_t>() : 0;
+  };
+  usage->prompt += count("prompt_tokens");
+  usage->completion += count("completion_tokens");
+}
+
 }  // namespace
 
 Result<LabelReader> LabelReader::Create(const std::string& label_field) {
@@ -60,16 +73,19 @@ Result<std::string> LabelReader::LabelOf(const Json& answer) const {
                          ", not a string or number");
 }
 
-Result<std::string> LabelReader::ReadOne(std::string_view body) const {
+Result<std::string> LabelReader::ReadOne(std::string_view body, TokenUsage* usage) const {
   Result<Json> answer = ParseJson(body);
   if (!answer.ok()) return answer.status();
+  AddUsage(*answer, usage);
   return LabelOf(*answer);
 }
 
 Result<std::vector<Result<std::string>>> LabelReader::ReadBatch(std::string_view body,
-                                                                size_t rows) const {
+                                                                size_t rows,
+                                                                TokenUsage* usage) const {
   Result<Json> answer = ParseJson(body);
   if (!answer.ok()) return answer.status();
+  AddUsage(*answer, usage);
   if (!answer->is_array()) {
     return Status::Corrupt(std::string("batch answer is ") + answer->type_name() +
                            ", not an array");
@@ -81,6 +97,7 @@ Result<std::vector<Result<std::string>>> LabelReader::ReadBatch(std::string_view
   std::vector<Result<std::string>> labels;
   labels.reserve(rows);
   for (const Json& element : *answer) {
+    AddUsage(element, usage);
     if (element.is_string()) {
       labels.emplace_back(element.get<std::string>());
     } else if (element.is_number()) {

@@ -14,6 +14,10 @@ void EngineCounters::Add(const EngineCounters& other) {
   endpoint_unusable = endpoint_unusable || other.endpoint_unusable;
   for (const auto& [status, count] : other.http_status) http_status[status] += count;
   for (const auto& [kind, count] : other.transport_errors) transport_errors[kind] += count;
+  prompt_tokens += other.prompt_tokens;
+  completion_tokens += other.completion_tokens;
+  answers_invalid += other.answers_invalid;
+  rows_invalid += other.rows_invalid;
   request_time += other.request_time;
   latency.Add(other.latency);
 }

@@ -49,6 +49,13 @@ struct EngineCounters {
   bool endpoint_unusable = false;
   std::map<int, uint64_t> http_status;             // attempts by HTTP status received
   std::map<std::string, uint64_t> transport_errors;  // attempts without a status, by kind
+  // LLM endpoints (docs/llm.md): tokens of every answer that carried OpenAI-shaped usage
+  // (re-asked answers included: they were paid for), answers not one of --labels, and rows
+  // that got the error label for that reason after their re-asks.
+  uint64_t prompt_tokens = 0;
+  uint64_t completion_tokens = 0;
+  uint64_t answers_invalid = 0;
+  uint64_t rows_invalid = 0;
   std::chrono::microseconds request_time{0};       // summed duration of all attempts
   LatencyCounts latency;                           // duration of every attempt
 

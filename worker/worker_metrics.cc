@@ -39,6 +39,17 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& registry) {
                   .Help("HTTP attempts after the first one of a row")
                   .Register(registry)
                   .Add({});
+  auto& tokens = prometheus::BuildCounter()
+                     .Name("sieve_worker_tokens_total")
+                     .Help("Tokens of the endpoint's answers (OpenAI usage), by kind")
+                     .Register(registry);
+  prompt_tokens_ = &tokens.Add({{"kind", "prompt"}});
+  completion_tokens_ = &tokens.Add({{"kind", "completion"}});
+  answers_invalid_ = &prometheus::BuildCounter()
+                          .Name("sieve_worker_answers_invalid_total")
+                          .Help("Answers that were not one of the job's --labels")
+                          .Register(registry)
+                          .Add({});
   latency_ = &prometheus::BuildHistogram()
                   .Name("sieve_worker_request_duration_seconds")
                   .Help("Duration of one HTTP attempt, in seconds")
@@ -75,6 +86,9 @@ void WorkerMetrics::CountChunk(const EngineCounters& c) {
     if (by_class[i] > 0) requests_[i]->Increment(static_cast<double>(by_class[i]));
   }
   retries_->Increment(static_cast<double>(c.retries));
+  prompt_tokens_->Increment(static_cast<double>(c.prompt_tokens));
+  completion_tokens_->Increment(static_cast<double>(c.completion_tokens));
+  answers_invalid_->Increment(static_cast<double>(c.answers_invalid));
   std::vector<double> buckets(c.latency.buckets.begin(), c.latency.buckets.end());
   latency_->ObserveMultiple(buckets, c.latency.sum_seconds);
 }

@@ -6,6 +6,9 @@
 //                                            4xx (429 excluded), 429, 5xx, transport_error
 //   request_duration_seconds                 histogram, every attempt (retries included)
 //   retries_total                            counter, attempts after the first
+//   tokens_total{kind="prompt"|"completion"} counter, tokens of answers with OpenAI usage
+//   answers_invalid_total                    counter, answers not one of the job's --labels
+//                                            (re-asked or, after the re-asks, an error row)
 //   chunks_labelled_total, chunks_delivered_total, results_resent_total,
 //   broker_reconnects_total, messages_refused_total                         counters
 //   requests_in_flight, concurrency_limit, chunks_in_progress     gauges (sampled by the loop)
@@ -58,6 +61,9 @@ class WorkerMetrics {
   prometheus::Counter* rows_failed_;
   std::array<prometheus::Counter*, kClassCount> requests_{};
   prometheus::Counter* retries_;
+  prometheus::Counter* prompt_tokens_;
+  prometheus::Counter* completion_tokens_;
+  prometheus::Counter* answers_invalid_;
   prometheus::Histogram* latency_;
   prometheus::Gauge* in_flight_;
   prometheus::Gauge* concurrency_;

@@ -68,6 +68,9 @@ EngineOptions EngineOptionsFor(const proto::JobSpec& spec, const WorkerNodeOptio
   o.adaptive = node.adaptive;
   o.batch_size = static_cast<int>(std::max<uint32_t>(1, spec.batch_size));
   o.fields = spec.fields;
+  o.body_template = spec.body_template;
+  o.labels = spec.labels;
+  o.invalid_retries = static_cast<int>(spec.invalid_retries);
   o.headers = spec.headers;
   o.label_field = spec.label_field;
   o.error_label = spec.error_label;
@@ -92,6 +95,10 @@ void MergeEarlierRound(const ChunkLabels& earlier, ChunkLabels& latest) {
     }
   }
   latest.errors = std::move(still_failing);
+  // Every round's answers were paid for.
+  latest.counters.prompt_tokens += earlier.counters.prompt_tokens;
+  latest.counters.completion_tokens += earlier.counters.completion_tokens;
+  latest.counters.answers_invalid += earlier.counters.answers_invalid;
 }
 
 }  // namespace
@@ -383,6 +390,11 @@ void WorkerNode::OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels la
   result.row_count = held.row_count;
   result.error_count = labels.errors.size();
   result.retry_count = labels.counters.retries;
+  const EngineCounters& c = labels.counters;
+  if (c.prompt_tokens + c.completion_tokens + c.answers_invalid + c.rows_invalid > 0) {
+    result.usage =
+        proto::ChunkUsage{c.prompt_tokens, c.completion_tokens, c.answers_invalid, c.rows_invalid};
+  }
   for (const RowError& e : labels.errors) {
     if (result.errors.size() >= proto::kMaxArrayElements) break;
     result.errors.push_back({held.first_row + e.row, e.reason});

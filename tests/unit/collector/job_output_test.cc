@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -81,6 +83,42 @@ TEST_F(JobOutputTest, MergesOutOfOrderChunksInOrder) {
   EXPECT_FALSE(FileExists(out.errors_path()));  // no failed rows, no errors report
   std::string summary = Slurp(out.summary_path());
   EXPECT_NE(summary.find("\"rows\": 6"), std::string::npos) << summary;
+}
+
+TEST_F(JobOutputTest, TokensAreSummedIntoTheSummaryWithTheCostAndSurviveARestart) {
+  JobMeta meta = Meta();
+  meta.price = "2,10";
+  auto with_tokens = [](uint64_t i) {
+    StoredResult r = Chunk(i);
+    r.prompt_tokens = 1000 * (i + 1);
+    r.completion_tokens = 10 * (i + 1);
+    r.answers_invalid = i;
+    r.rows_invalid = i == 2 ? 1 : 0;
+    return r;
+  };
+  {
+    auto job = JobOutput::Open(dir_, meta);
+    ASSERT_TRUE(job.ok());
+    ASSERT_TRUE((*job)->Store(0, with_tokens(0)).ok());
+    ASSERT_TRUE((*job)->Store(1, with_tokens(1)).ok());
+    ASSERT_EQ(*(*job)->MergeReady(), 2u);
+    ASSERT_TRUE((*job)->Store(2, with_tokens(2)).ok());  // stored, not merged
+  }
+  auto job = JobOutput::Recover(dir_);  // a collector restart
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ((*job)->CountsOf(1)->prompt_tokens, 2000u);  // from committed.log
+  EXPECT_EQ((*job)->CountsOf(1)->completion_tokens, 20u);
+  EXPECT_EQ((*job)->CountsOf(2)->prompt_tokens, 3000u);  // from the stored result
+  EXPECT_EQ((*job)->meta().price, "2,10");
+  ASSERT_TRUE((*job)->Seal(3, 6).ok());
+  ASSERT_EQ(*(*job)->MergeReady(), 1u);
+  ASSERT_TRUE((*job)->finished());
+  const auto summary = nlohmann::json::parse(Slurp((*job)->summary_path()));
+  EXPECT_EQ(summary["tokens"]["prompt"], 6000);
+  EXPECT_EQ(summary["tokens"]["completion"], 60);
+  EXPECT_DOUBLE_EQ(summary["cost"].get<double>(), (6000 * 2 + 60 * 10) / 1e6);
+  EXPECT_EQ(summary["invalid_answers"], 3);
+  EXPECT_EQ(summary["invalid_rows"], 1);
 }
 
 TEST_F(JobOutputTest, ErrorsReportNamesRowKeyAndReason) {

@@ -29,7 +29,10 @@ JobStatus SampleJobStatus(std::uint64_t n) {
                    "tcp://collector:7401",
                    kPublicKey,
                    "secret",
-                   "waiting for its credential headers"};
+                   "waiting for its credential headers",
+                   41000 + n,
+                   900,
+                   "0.15,0.6"};
 }
 
 std::vector<Message> WorkerAndCollectorMessages() {
@@ -42,6 +45,7 @@ std::vector<Message> WorkerAndCollectorMessages() {
                      5,
                      HttpStats{9, 7, 1, 1, 2, 1234, 400},
                      {{700, "HTTP 500 after 3 retries"}, {701, "no 'label' in response"}},
+                     ChunkUsage{4120, 14, 3, 1},
                      kChunkBytes};
   return {
       Ready{"host-a:123", 4, 16, "0.1.0"},
@@ -54,10 +58,10 @@ std::vector<Message> WorkerAndCollectorMessages() {
       result,
       ResultAck{kJob, 7, 2, true, "stored"},
       CollectorReady{"tcp://collector:7401", "collector-1", kPublicKey},
-      JobOpen{kJob, "category", "/out/x.csv", 12, 1200, kHeader, "nightly crawl"},
+      JobOpen{kJob, "category", "/out/x.csv", 12, 1200, kHeader, "nightly crawl", "3,15"},
       JobSealed{kJob, 12, 1200},
       JobCancel{kJob},
-      Committed{kJob, 7, 2, 100, 1},
+      Committed{kJob, 7, 2, 100, 1, 4120, 14},
       JobDone{kJob, "/out/x.csv", 1200, 3, "/out/x.csv.summary.json"},
   };
 }
@@ -101,7 +105,11 @@ JobSpec SampleJobSpec() {
                  32,
                  4,
                  {"X-Team-Token"},
-                 {"Authorization"}};
+                 {"Authorization"},
+                 R"({"messages":[{"role":"user","content":"{{content}}"}],"temperature":0})",
+                 {"news", "sports"},
+                 2,
+                 "0.15,0.6"};
 }
 
 std::vector<Message> SampleMessages() {

@@ -110,3 +110,37 @@ TEST_F(ChunkTrackerTest, RowLevelFailuresNeverStopTheChunk) {
 
 }  // namespace
 }  // namespace sieve
+
+namespace sieve {
+namespace {
+
+// --body-template: the worker compiles it per chunk, refuses a chunk it does not fit, renders
+// batches as an array of bodies, fails a row with invalid UTF-8 without sending it, and gives
+// a re-ask its own Idempotency-Key.
+TEST(ChunkTrackerTemplateTest, RendersBatchesAndRefusesAnUnknownColumn) {
+  EngineOptions options;
+  options.batch_size = 3;
+  options.body_template = R"({"m":[{"role":"user","content":"{{website}}: {{content}}"}]})";
+  auto batch = Batch(4);
+  batch->rows[1][1] = "bad \xff byte";
+  auto tracker = ChunkTracker::Create(1, batch, options, 0);
+  ASSERT_TRUE(tracker.ok()) << tracker.status().ToString();
+  std::optional<Call> call = (*tracker)->NextCall();
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->rows, (std::vector<uint32_t>{0, 2, 3}));
+  const std::string one = R"({"m":[{"role":"user","content":"https://x.example: text"}]})";
+  EXPECT_EQ(call->body, "[" + one + "," + one + "," + one + "]");
+  EXPECT_EQ(call->idempotency_key, "j1/0/0-3");
+  std::optional<Call> again = (*tracker)->ReaskCall({2}, 1);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->body, "[" + one + "]");
+  EXPECT_EQ(again->idempotency_key, "j1/0/2/reask-1");
+
+  options.body_template = R"({"c":"{{body}}"})";
+  auto refused = ChunkTracker::Create(2, Batch(1), options, 0);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("columns: website, content"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sieve

@@ -31,6 +31,9 @@ EngineCounters Chunk() {
   c.retries = 12;
   c.http_status = {{200, 95}, {500, 6}, {429, 3}, {404, 1}};
   c.transport_errors = {{"timeout", 2}, {"connect", 1}};
+  c.prompt_tokens = 4000;
+  c.completion_tokens = 190;
+  c.answers_invalid = 7;
   for (int i = 0; i < 100; ++i) c.latency.Observe(std::chrono::microseconds(2000));  // <= 2.5 ms
   for (int i = 0; i < 8; ++i) c.latency.Observe(std::chrono::seconds(2));           // <= 2.5 s
   return c;
@@ -53,6 +56,9 @@ TEST(WorkerMetricsTest, CountsAChunk) {
   EXPECT_EQ(requests("3xx"), 0);
   EXPECT_EQ(requests("transport_error"), 6);
   EXPECT_EQ(MetricValue(registry, "sieve_worker_retries_total"), 24);
+  EXPECT_EQ(MetricValue(registry, "sieve_worker_tokens_total", {{"kind", "prompt"}}), 8000);
+  EXPECT_EQ(MetricValue(registry, "sieve_worker_tokens_total", {{"kind", "completion"}}), 380);
+  EXPECT_EQ(MetricValue(registry, "sieve_worker_answers_invalid_total"), 14);
   // Every attempt lands in the histogram: 2 x 108 observations, bucketed by bound.
   EXPECT_EQ(MetricValue(registry, "sieve_worker_request_duration_seconds"), 216);
   std::vector<uint64_t> buckets = HistogramBuckets(registry, "sieve_worker_request_duration_seconds");

@@ -1,0 +1,43 @@
+// JobUsage: the tokens each job's committed chunks used (LLM endpoints; docs/llm.md), as the
+// collector reports them in COMMITTED. The broker's view of a job's committed usage: what
+// `sieve status` shows, and what a budget stop (--max-cost / --max-tokens, not built yet) will
+// compare against.
+//
+// Per chunk, a report SETS the chunk's usage (it does not add), so the repeats the protocol
+// allows (a duplicate RESULT, the collector re-announcing every committed chunk when the broker
+// reconnects) never count twice, and a restarted broker rebuilds the usage of its active jobs
+// from those re-announcements. Only chunks with non-zero usage are kept: memory is
+// O(chunks with tokens), zero for jobs on endpoints without `usage`.
+//
+// Thread-safety: not thread-safe; owned by the broker loop.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace sieve {
+
+class JobUsage {
+ public:
+  struct Tokens {
+    uint64_t prompt = 0;
+    uint64_t completion = 0;
+  };
+
+  // The committed chunk `chunk_index` of `job_id` used `tokens`. O(log chunks).
+  void Record(const std::string& job_id, uint64_t chunk_index, Tokens tokens);
+  // The job's committed usage (zeros for an unknown job). O(log jobs).
+  Tokens Of(const std::string& job_id) const;
+  // Drops a job (cancelled or forgotten).
+  void Forget(const std::string& job_id) { jobs_.erase(job_id); }
+
+ private:
+  struct Job {
+    std::map<uint64_t, Tokens> chunks;
+    Tokens total;
+  };
+  std::map<std::string, Job> jobs_;
+};
+
+}  // namespace sieve
