@@ -411,22 +411,28 @@ void Broker::OnSeal(const std::string& peer, const proto::Seal& seal) {
   Reply(peer, proto::Sealed{seal.job_id});
 }
 
-proto::JobStatus Broker::StatusOf(const JobEntry& job) const {
+proto::JobStatus Broker::StatusOf(const JobRecord& record, uint64_t chunks_committed,
+                                  uint64_t chunks_failed) const {
   proto::JobStatus s;
-  s.job_id = job.record.job_id;
-  s.name = job.record.name;
-  s.state = job.record.state;
-  s.total_rows = job.record.total_rows;
-  s.done_rows = job.record.done_rows;
-  s.error_rows = job.record.error_rows;
-  s.chunks_total = job.record.total_chunks;
-  s.chunks_done = job.chunks_committed;
-  s.chunks_failed = job.chunks_failed;
-  s.created_unix_ms = static_cast<uint64_t>(job.record.created_ms);
-  s.finished_unix_ms = static_cast<uint64_t>(job.record.finished_ms);
-  s.output_path = job.record.output_path;
+  s.job_id = record.job_id;
+  s.name = record.name;
+  s.state = record.state;
+  s.total_rows = record.total_rows;
+  s.done_rows = record.done_rows;
+  s.error_rows = record.error_rows;
+  s.chunks_total = record.total_chunks;
+  s.chunks_done = chunks_committed;
+  s.chunks_failed = chunks_failed;
+  s.created_unix_ms = static_cast<uint64_t>(record.created_ms);
+  s.finished_unix_ms = static_cast<uint64_t>(record.finished_ms);
+  s.output_path = record.output_path;
   s.collector = collector_.endpoint;
   s.collector_public_key = collector_.public_key;
+  return s;
+}
+
+proto::JobStatus Broker::StatusOf(const JobEntry& job) const {
+  proto::JobStatus s = StatusOf(job.record, job.chunks_committed, job.chunks_failed);
   secrets_.Describe(job, s);
   const JobUsage::Tokens tokens = usage_.Of(job.record.job_id);
   s.prompt_tokens = tokens.prompt;
@@ -446,21 +452,7 @@ proto::JobStatus Broker::StatusOf(const JobEntry& job) const {
 }
 
 proto::JobStatus Broker::StatusOf(const StoredJob& job) const {
-  proto::JobStatus s;
-  s.job_id = job.record.job_id;
-  s.name = job.record.name;
-  s.state = job.record.state;
-  s.total_rows = job.record.total_rows;
-  s.done_rows = job.record.done_rows;
-  s.error_rows = job.record.error_rows;
-  s.chunks_total = job.record.total_chunks;
-  s.chunks_done = job.chunks_committed;
-  s.chunks_failed = job.chunks_failed;
-  s.created_unix_ms = static_cast<uint64_t>(job.record.created_ms);
-  s.finished_unix_ms = static_cast<uint64_t>(job.record.finished_ms);
-  s.output_path = job.record.output_path;
-  s.collector = collector_.endpoint;
-  s.collector_public_key = collector_.public_key;
+  proto::JobStatus s = StatusOf(job.record, job.chunks_committed, job.chunks_failed);
   s.chunks_leased = 0;
   s.chunks_queued = job.chunks - job.chunks_committed;
   return s;

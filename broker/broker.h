@@ -190,6 +190,9 @@ class Broker {
   void Retain(int64_t now);
   void ForgetJob(const std::string& job_id);
   void OpenJobAtCollector(const JobEntry& job);
+  // The fields every job's status has, from its durable record.
+  proto::JobStatus StatusOf(const JobRecord& record, uint64_t chunks_committed,
+                            uint64_t chunks_failed) const;
   proto::JobStatus StatusOf(const JobEntry& job) const;
   proto::JobStatus StatusOf(const StoredJob& job) const;
   std::vector<proto::WorkerInfo> WorkersNow(int64_t now) const;
