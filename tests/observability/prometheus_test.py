@@ -28,7 +28,7 @@ JSON_LOGS = ("--log-format", "json")
 JOB_STATUS_FIELDS = {"job_id", "name", "state", "total_rows", "done_rows", "error_rows",
                      "chunks_total", "chunks_queued", "chunks_leased", "chunks_done",
                      "chunks_failed", "created_unix_ms", "finished_unix_ms", "output_path",
-                     "collector"}
+                     "collector", "waiting_for", "message", "tokens"}
 WORKER_STATUS_FIELDS = {"name", "address", "credit", "leases", "last_heartbeat_age_ms",
                         "rows_done"}
 
@@ -157,7 +157,8 @@ class PrometheusTest(unittest.TestCase):
     def test_names_and_labels_follow_the_conventions(self):
         # docs/observability.md: every name starts with sieve_<component>_, and no label names
         # a row, a chunk or a worker: only the few label names the reference lists appear.
-        allowed = {"state", "job_id", "outcome", "class", "code", "handler", "fault", "le"}
+        allowed = {"state", "job_id", "outcome", "class", "code", "handler", "fault", "le",
+                   "kind"}
         for job, addresses in self.targets.items():
             prefix = "sieve_" + job.split("-", 1)[1] + "_"
             for address in addresses:

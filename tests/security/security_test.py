@@ -168,7 +168,7 @@ class SecurityTest(unittest.TestCase):
         workers = json.loads(c.sieve("workers", "--json", *keys.client_flags()).stdout)
         self.assertEqual(workers, [], "a worker without a worker key registered")
         self.assertIn("not on the allow-list", c.broker.log_tail(20000))
-        self.assertIn("refused READY", c.broker.log_tail(20000))
+        self.assertIn("READY is not allowed for a", c.broker.log_tail(20000))
         self.assertTrue(stranger.alive() and client_as_worker.alive())
 
         # A worker key can neither submit nor cancel; another client cannot cancel the job.
