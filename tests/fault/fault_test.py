@@ -96,14 +96,17 @@ def _alarm(signum, frame):
     raise ScenarioTimeout(f"scenario exceeded its {LIMIT_S} s limit")
 
 
-class FaultTest(unittest.TestCase):
-    data = {}       # rows -> input path
-    reference = {}  # rows -> bytes of the fault-free output
+class LabTest(unittest.TestCase):
+    """What every suite of scenarios on the simulated machines shares (this one and
+    lost_worker_test.py): skipped without network namespaces, inputs generated once per size,
+    and no namespace left behind by any scenario."""
 
     @classmethod
     def setUpClass(cls):
         if SKIP_REASON:
             raise unittest.SkipTest(SKIP_REASON)
+        cls.data = {}       # rows -> input path
+        cls.reference = {}  # rows -> bytes of the fault-free output
         cls.data_dir = Cluster("fault-data")  # only its directory, for the input files
 
     @classmethod
@@ -115,12 +118,15 @@ class FaultTest(unittest.TestCase):
         self.assertEqual([n for n in namespaces() if n.startswith(mine)], [],
                          "the scenario left network namespaces behind")
 
-    # -- helpers -------------------------------------------------------------------------
     def input(self, rows):
         if rows not in self.data:
             self.data[rows] = generate_csv(os.path.join(self.data_dir.dir, f"in{rows}.csv"), rows,
                                            seed=rows)
         return self.data[rows]
+
+
+class FaultTest(LabTest):
+    # -- helpers -------------------------------------------------------------------------
 
     def expected(self, rows):
         """The output of a fault-free run of the same job on the same topology. It must be

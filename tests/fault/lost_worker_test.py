@@ -25,12 +25,11 @@ import signal
 import sys
 import threading
 import time
-import unittest
 
-from fault_lab import (PREFIX, NetCluster, NetLab, ProgressMonitor, install_exit_on_sigterm,
-                       namespaces, netns_unavailable)
-from fault_test import relabel, split_records
-from sieve_harness import Cluster, check_output, generate_csv
+from fault_lab import NetCluster, NetLab, ProgressMonitor, install_exit_on_sigterm, netns_unavailable
+from fault_test import LabTest, relabel, report, split_records
+from sieve_harness import check_output
+from suite_skip import run_tests, skip_suite
 
 ROWS = 30_000
 CHUNK_ROWS = 250
@@ -52,40 +51,7 @@ RUNS = int(os.environ.get("SIEVE_LOST_WORKER_RUNS", "1"))
 SKIP_REASON = netns_unavailable()
 
 
-def report(name, **fields):
-    line = dict(scenario=name, **fields)
-    print("\n  " + json.dumps(line), flush=True)
-    path = os.environ.get("SIEVE_FAULT_REPORT")
-    if path:
-        with open(path, "a") as f:
-            f.write(json.dumps(line) + "\n")
-
-
-class LostWorkerTest(unittest.TestCase):
-    data = {}
-    reference = {}
-
-    @classmethod
-    def setUpClass(cls):
-        if SKIP_REASON:
-            raise unittest.SkipTest(SKIP_REASON)
-        cls.data_dir = Cluster("lost-data")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.data_dir.close()
-
-    def tearDown(self):
-        mine = f"{PREFIX}{os.getpid()}-"
-        self.assertEqual([n for n in namespaces() if n.startswith(mine)], [],
-                         "the scenario left network namespaces behind")
-
-    def input(self, rows):
-        if rows not in self.data:
-            self.data[rows] = generate_csv(os.path.join(self.data_dir.dir, f"in{rows}.csv"),
-                                           rows, seed=rows)
-        return self.data[rows]
-
+class LostWorkerTest(LabTest):
     def expected(self, rows):
         if rows not in self.reference:
             start = time.monotonic()
@@ -281,10 +247,9 @@ class LostWorkerTest(unittest.TestCase):
 
 def main():
     if SKIP_REASON:
-        print(f"SKIPPED: needs network namespaces: {SKIP_REASON}", file=sys.stderr)
-        sys.exit(77)
+        skip_suite(f"the lost-worker suite needs network namespaces: {SKIP_REASON}")
     install_exit_on_sigterm()
-    unittest.main(argv=[sys.argv[0], *sys.argv[1:]], verbosity=2)
+    run_tests(argv=[sys.argv[0], *sys.argv[1:]], verbosity=2)
 
 
 if __name__ == "__main__":
