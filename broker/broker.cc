@@ -56,6 +56,7 @@ Result<std::unique_ptr<Broker>> Broker::Create(zmq::context_t& context, BrokerOp
   if (!book.ok()) return book.status();
   std::unique_ptr<Broker> broker(new Broker(context, std::move(options), std::move(*book)));
   broker->RecoverChunkVerdicts();
+  broker->RecoverUsage();
   if (broker->options_.curve.enabled()) {
     if (broker->options_.allow_dir.empty()) {
       return Status::InvalidArgument("CURVE keys need an allow-list directory (--allow DIR)");
@@ -108,6 +109,7 @@ Status Broker::Run() {
     ResendFailedChunks(now);
     RequeueDue(now);
     Dispatch(now);
+    CheckBudgets();
     Publish(now);
     Retain(now);
   }
@@ -272,13 +274,14 @@ void Broker::OpenJobAtCollector(const JobEntry& job) {
   open.job_id = job.record.job_id;
   open.label_column = job.spec.label_column;
   open.output_path = "";
-  open.total_chunks = job.record.state == JobState::kSealed ? job.record.total_chunks : 0;
-  open.total_rows = job.record.state == JobState::kSealed ? job.record.total_rows : 0;
+  const bool sealed = job.record.state != JobState::kOpen;  // an active job: sealed or later
+  open.total_chunks = sealed ? job.record.total_chunks : 0;
+  open.total_rows = sealed ? job.record.total_rows : 0;
   open.header_record = job.record.header;
   open.name = job.spec.name;
   open.price = job.spec.price;
   Reply(collector_id_, std::move(open));
-  if (job.record.state == JobState::kSealed) {
+  if (sealed) {
     Reply(collector_id_,
           proto::JobSealed{job.record.job_id, job.record.total_chunks, job.record.total_rows});
   }
@@ -293,9 +296,10 @@ void Broker::OnCommitted(const proto::Committed& committed) {
   secrets_.ClearNote(key.job_id);
   if (book_->Find(key.job_id) != nullptr) {
     usage_.Record(key.job_id, key.chunk_index,
-                  {committed.prompt_tokens, committed.completion_tokens});
+                  {committed.prompt_tokens, committed.completion_tokens}, committed.rows);
   }
-  Result<bool> now = book_->Commit(key.job_id, key.chunk_index, committed.errors, failed);
+  Result<bool> now = book_->Commit(key.job_id, key.chunk_index, committed.errors, failed,
+                                   committed.prompt_tokens, committed.completion_tokens);
   if (!now.ok()) {
     spdlog::error("job {} chunk {}: cannot record commit: {}", key.job_id, key.chunk_index,
                   now.status().ToString());
@@ -438,6 +442,11 @@ proto::JobStatus Broker::StatusOf(const JobEntry& job) const {
   s.prompt_tokens = tokens.prompt;
   s.completion_tokens = tokens.completion;
   s.price = job.spec.price;
+  s.max_cost = job.spec.max_cost;
+  s.max_tokens = job.spec.max_tokens;
+  if (std::string budget = budget_.Describe(job, usage_); !budget.empty()) {
+    s.message += (s.message.empty() ? "" : "; ") + budget;
+  }
   // O(chunks) lease look-ups, for active jobs only: Publish runs this for every job the broker
   // knows every publish_ms, and an ended job holds no lease that matters.
   uint64_t leased = 0;
@@ -752,6 +761,7 @@ void Broker::Dispatch(int64_t now) {
       alone_.push_back(*key);
       continue;
     }
+    if (!AdmitByBudget(*key)) continue;  // kept by the budget gate (broker_budget.cc)
     if (!AssignTo(best->first, best->second, *key, now)) {
       book_->Requeue(*key);
       return;
@@ -777,6 +787,10 @@ std::set<std::string> Broker::DispatchAlone(int64_t now) {
       }
     }
     if (pick == workers_.end()) break;
+    if (fewest == 0 && pick->second.credit > 0 && !AdmitByBudget(*it)) {
+      it = alone_.erase(it);  // kept by the budget gate; it comes back through the queue
+      continue;
+    }
     if (fewest == 0 && pick->second.credit > 0 &&
         AssignTo(pick->first, pick->second, *it, now, /*alone=*/true)) {
       it = alone_.erase(it);
@@ -870,6 +884,7 @@ void Broker::ForgetJob(const std::string& job_id) {
   std::erase_if(suspects_, [&](const ChunkKey& key) { return key.job_id == job_id; });
   secrets_.Drop(job_id);
   usage_.Forget(job_id);
+  budget_.Forget(job_id);
   // backoff_ and alone_ entries of the job are skipped when they come up (Dispatchable).
 }
 

@@ -48,6 +48,7 @@
 #include <zmq.hpp>
 
 #include "broker/broker_metrics.h"
+#include "broker/budget_gate.h"
 #include "broker/job_book.h"
 #include "broker/job_secrets.h"
 #include "broker/job_usage.h"
@@ -161,6 +162,19 @@ class Broker {
   void OnWorkers(const std::string& peer, const proto::WorkersQuery& query);
   void OnCancel(const std::string& peer, const proto::Cancel& cancel);
   void OnResume(const std::string& peer, const proto::Resume& resume);  // broker_resume.cc
+  // RESUME with max_cost / max_tokens: sets the budget, carries on a budget_exhausted job.
+  // False after refusing (the reply is sent). broker_resume.cc
+  bool ResumeBudget(const std::string& peer, const proto::Resume& resume, JobEntry& job,
+                    proto::ResumeReply& reply);
+
+  // Budgets (broker_budget.cc, broker/budget_gate.h).
+  // True when the budget lets `key` be handed out now; false: the gate keeps the chunk.
+  bool AdmitByBudget(const ChunkKey& key);
+  // After dispatch: marks blocked jobs with nothing in flight budget_exhausted, and puts back
+  // in the queue the chunks of jobs whose budget has room again.
+  void CheckBudgets();
+  // After a restart: each job's committed usage from the store.
+  void RecoverUsage();
 
   // Periodic work.
   void SendHeartbeats(int64_t now);
@@ -221,6 +235,7 @@ class Broker {
   int64_t next_retention_ms_ = 0;
   JobSecrets secrets_;  // credential headers, in memory only (broker/job_secrets.h)
   JobUsage usage_;  // tokens of committed chunks, per job (from COMMITTED)
+  BudgetGate budget_;  // --max-cost / --max-tokens (broker/budget_gate.h)
   int64_t next_heartbeat_ms_ = 0;
   BrokerCounters counters_;
   std::shared_ptr<prometheus::Registry> registry_;

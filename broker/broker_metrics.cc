@@ -7,7 +7,8 @@ namespace {
 
 constexpr proto::JobState kJobStates[] = {proto::JobState::kOpen, proto::JobState::kSealed,
                                           proto::JobState::kDone, proto::JobState::kFailed,
-                                          proto::JobState::kCancelled};
+                                          proto::JobState::kCancelled,
+                                          proto::JobState::kBudgetExhausted};
 
 prometheus::Family<prometheus::Gauge>& GaugeFamily(prometheus::Registry& registry,
                                                    const std::string& name,
@@ -16,7 +17,8 @@ prometheus::Family<prometheus::Gauge>& GaugeFamily(prometheus::Registry& registr
 }
 
 bool Active(proto::JobState state) {
-  return state == proto::JobState::kOpen || state == proto::JobState::kSealed;
+  return state == proto::JobState::kOpen || state == proto::JobState::kSealed ||
+         state == proto::JobState::kBudgetExhausted;
 }
 
 }  // namespace

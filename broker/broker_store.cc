@@ -68,6 +68,10 @@ Result<std::unique_ptr<BrokerStore>> BrokerStore::Open(const std::string& path) 
   SIEVE_RETURN_IF_ERROR(store->AddColumnIfMissing("chunks", "deaths", "TEXT NOT NULL DEFAULT ''"));
   SIEVE_RETURN_IF_ERROR(
       store->AddColumnIfMissing("chunks", "failed", "INTEGER NOT NULL DEFAULT 0"));
+  SIEVE_RETURN_IF_ERROR(
+      store->AddColumnIfMissing("chunks", "prompt_tokens", "INTEGER NOT NULL DEFAULT 0"));
+  SIEVE_RETURN_IF_ERROR(
+      store->AddColumnIfMissing("chunks", "completion_tokens", "INTEGER NOT NULL DEFAULT 0"));
   return store;
 }
 
@@ -146,6 +150,11 @@ Status BrokerStore::SetJobState(const std::string& job_id, JobState state, int64
       .Run();
 }
 
+Status BrokerStore::SetJobSpec(const std::string& job_id, const std::string& spec) {
+  SqliteStatement st(db_, "UPDATE jobs SET spec = ?2 WHERE job_id = ?1");
+  return st.Bind(1, job_id).BindBlob(2, spec).Run();
+}
+
 Status BrokerStore::SetOutputPath(const std::string& job_id, const std::string& output_path) {
   SqliteStatement st(db_, "UPDATE jobs SET output_path = ?2 WHERE job_id = ?1");
   return st.Bind(1, job_id).Bind(2, output_path).Run();
@@ -177,16 +186,20 @@ Status BrokerStore::SaveChunkCounters(const ChunkRecord& chunk) {
 }
 
 Result<bool> BrokerStore::CommitChunk(const std::string& job_id, uint64_t chunk_index,
-                                      uint64_t error_rows, bool failed) {
+                                      uint64_t error_rows, bool failed, uint64_t prompt_tokens,
+                                      uint64_t completion_tokens) {
   SIEVE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   SqliteStatement mark(db_,
-                       "UPDATE chunks SET state = ?3, failed = ?5 WHERE job_id = ?1 AND "
+                       "UPDATE chunks SET state = ?3, failed = ?5, prompt_tokens = ?6, "
+                       "completion_tokens = ?7 WHERE job_id = ?1 AND "
                        "chunk_index = ?2 AND state = ?4 RETURNING row_count");
   mark.Bind(1, job_id)
       .Bind(2, static_cast<int64_t>(chunk_index))
       .Bind(3, static_cast<int64_t>(ChunkState::kCommitted))
       .Bind(4, static_cast<int64_t>(ChunkState::kQueued))
-      .Bind(5, failed ? 1 : 0);
+      .Bind(5, failed ? 1 : 0)
+      .Bind(6, static_cast<int64_t>(prompt_tokens))
+      .Bind(7, static_cast<int64_t>(completion_tokens));
   Result<bool> row = mark.Step();
   if (!row.ok()) {
     (void)Exec("ROLLBACK");
@@ -262,7 +275,8 @@ JobRecord BrokerStore::ReadJob(const SqliteStatement& st) {
 Result<std::vector<ChunkRecord>> BrokerStore::LoadChunks(const std::string& job_id) {
   SqliteStatement st(db_,
                      "SELECT chunk_index, first_row, row_count, bytes, state, attempts, failures, "
-                     "losses, deaths, failed FROM chunks WHERE job_id = ?1 ORDER BY chunk_index");
+                     "losses, deaths, failed, prompt_tokens, completion_tokens FROM chunks "
+                     "WHERE job_id = ?1 ORDER BY chunk_index");
   st.Bind(1, job_id);
   std::vector<ChunkRecord> chunks;
   while (true) {
@@ -281,6 +295,8 @@ Result<std::vector<ChunkRecord>> BrokerStore::LoadChunks(const std::string& job_
     c.losses = static_cast<uint32_t>(st.Int(7));
     c.deaths = st.Text(8);
     c.failed = st.Int(9) != 0;
+    c.prompt_tokens = static_cast<uint64_t>(st.Int(10));
+    c.completion_tokens = static_cast<uint64_t>(st.Int(11));
     chunks.push_back(std::move(c));
   }
   return chunks;

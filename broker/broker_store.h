@@ -61,6 +61,8 @@ struct ChunkRecord {
   // Comma-separated; empty when there is none.
   std::string deaths = {};
   bool failed = false;         // committed as all-error rows by the broker (failed or poison)
+  uint64_t prompt_tokens = 0;      // usage the collector reported with the commit (LLM jobs)
+  uint64_t completion_tokens = 0;
 };
 
 // What the store can say about a job without its chunks in memory (an ended job the broker
@@ -95,8 +97,12 @@ class BrokerStore {
   // Marks a chunk committed and adds its rows to the job's counters; `failed` when the broker
   // committed it as all-error rows. Idempotent: a chunk already committed changes nothing.
   // Returns true when this call committed it.
+  // The chunk's token usage is stored with it (budgets: broker/budget_gate.h).
   Result<bool> CommitChunk(const std::string& job_id, uint64_t chunk_index, uint64_t error_rows,
-                           bool failed = false);
+                           bool failed = false, uint64_t prompt_tokens = 0,
+                           uint64_t completion_tokens = 0);
+  // Replaces the job's encoded spec (RESUME changing its budget).
+  Status SetJobSpec(const std::string& job_id, const std::string& spec);
   // Deletes the job and its chunks in one transaction.
   Status DeleteJob(const std::string& job_id);
 

@@ -151,15 +151,19 @@ Status JobBook::Seal(const proto::Seal& seal) {
 }
 
 Result<bool> JobBook::Commit(const std::string& job_id, uint64_t chunk_index,
-                             uint64_t error_rows, bool failed) {
+                             uint64_t error_rows, bool failed, uint64_t prompt_tokens,
+                             uint64_t completion_tokens) {
   JobEntry* job = Find(job_id);
   if (job == nullptr || chunk_index >= job->chunks.size()) return false;
   ChunkRecord& chunk = job->chunks[chunk_index];
   if (chunk.state == ChunkState::kCommitted) return false;
-  Result<bool> now = store_->CommitChunk(job_id, chunk_index, error_rows, failed);
+  Result<bool> now = store_->CommitChunk(job_id, chunk_index, error_rows, failed, prompt_tokens,
+                                         completion_tokens);
   if (!now.ok()) return now.status();
   chunk.state = ChunkState::kCommitted;
   chunk.failed = failed;
+  chunk.prompt_tokens = prompt_tokens;
+  chunk.completion_tokens = completion_tokens;
   ++job->chunks_committed;
   job->chunks_failed += failed ? 1 : 0;
   job->record.done_rows += chunk.row_count;
@@ -178,6 +182,31 @@ Status JobBook::MarkDone(const std::string& job_id, const std::string& output_pa
   job->record.finished_ms = now;
   job->record.output_path = output_path;
   return spool_.RemoveJob(job_id);
+}
+
+Status JobBook::SetBudgetExhausted(const std::string& job_id, bool exhausted) {
+  JobEntry* job = Find(job_id);
+  if (job == nullptr) return Status::NotFound("no job " + job_id);
+  const JobState from = exhausted ? JobState::kSealed : JobState::kBudgetExhausted;
+  if (job->record.state != from) return Status::Ok();
+  const JobState to = exhausted ? JobState::kBudgetExhausted : JobState::kSealed;
+  SIEVE_RETURN_IF_ERROR(store_->SetJobState(job_id, to, 0, ""));
+  job->record.state = to;
+  return Status::Ok();
+}
+
+Status JobBook::SetBudget(const std::string& job_id, const std::string& max_cost,
+                          uint64_t max_tokens) {
+  JobEntry* job = Find(job_id);
+  if (job == nullptr) return Status::NotFound("no job " + job_id);
+  proto::JobSpec spec = job->spec;
+  spec.max_cost = max_cost;
+  spec.max_tokens = max_tokens;
+  std::string encoded = EncodeSpec(spec);
+  SIEVE_RETURN_IF_ERROR(store_->SetJobSpec(job_id, encoded));
+  job->spec = std::move(spec);
+  job->record.spec = std::move(encoded);
+  return Status::Ok();
 }
 
 Status JobBook::Cancel(const std::string& job_id, const std::string& reason) {

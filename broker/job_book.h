@@ -42,8 +42,11 @@ struct JobEntry {
   uint64_t chunks_committed = 0;
   uint64_t chunks_failed = 0;       // committed as all-error rows after max attempts
 
+  // Not ended: may still produce output (a budget_exhausted job waits for `sieve resume`; its
+  // chunks stay queued and its collector keeps it open).
   bool active() const {
-    return record.state == JobState::kOpen || record.state == JobState::kSealed;
+    return record.state == JobState::kOpen || record.state == JobState::kSealed ||
+           record.state == JobState::kBudgetExhausted;
   }
 };
 
@@ -63,9 +66,15 @@ class JobBook {
   Status Seal(const proto::Seal& seal);
   // Marks a chunk committed; true when this call did it (false: already committed).
   // `failed`: the broker committed it as all-error rows (failed or poison).
+  // The chunk's token usage is stored with it (ChunkRecord::prompt_tokens, ...).
   Result<bool> Commit(const std::string& job_id, uint64_t chunk_index, uint64_t error_rows,
-                      bool failed);
+                      bool failed, uint64_t prompt_tokens = 0, uint64_t completion_tokens = 0);
   Status MarkDone(const std::string& job_id, const std::string& output_path);
+  // Budgets (broker/budget_gate.h). A sealed job becomes budget_exhausted, or (exhausted =
+  // false) a budget_exhausted job is sealed again; other states are left alone. Durable.
+  Status SetBudgetExhausted(const std::string& job_id, bool exhausted);
+  // Sets the job's budget (JobSpec max_cost / max_tokens) in its stored spec. Durable.
+  Status SetBudget(const std::string& job_id, const std::string& max_cost, uint64_t max_tokens);
   // Cancels a job: no more dispatch, chunks dropped from the spool.
   Status Cancel(const std::string& job_id, const std::string& reason);
 

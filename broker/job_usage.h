@@ -1,7 +1,8 @@
 // JobUsage: the tokens each job's committed chunks used (LLM endpoints; docs/llm.md), as the
 // collector reports them in COMMITTED. The broker's view of a job's committed usage: what
-// `sieve status` shows, and what a budget stop (--max-cost / --max-tokens, not built yet) will
-// compare against.
+// `sieve status` shows, and what a budget stop (--max-cost / --max-tokens, broker/budget_gate.h)
+// compares against. The broker also stores each chunk's usage with its commit (BrokerStore), so
+// a restarted broker knows it before the collector re-announces anything.
 //
 // Per chunk, a report SETS the chunk's usage (it does not add), so the repeats the protocol
 // allows (a duplicate RESULT, the collector re-announcing every committed chunk when the broker
@@ -25,17 +26,25 @@ class JobUsage {
     uint64_t completion = 0;
   };
 
-  // The committed chunk `chunk_index` of `job_id` used `tokens`. O(log chunks).
-  void Record(const std::string& job_id, uint64_t chunk_index, Tokens tokens);
+  // The committed chunk `chunk_index` of `job_id`, of `rows` rows, used `tokens`.
+  // O(log chunks).
+  void Record(const std::string& job_id, uint64_t chunk_index, Tokens tokens, uint64_t rows = 0);
   // The job's committed usage (zeros for an unknown job). O(log jobs).
   Tokens Of(const std::string& job_id) const;
+  // Rows of the job's committed chunks that reported usage (what Of() is spread over).
+  uint64_t RowsOf(const std::string& job_id) const;
   // Drops a job (cancelled or forgotten).
   void Forget(const std::string& job_id) { jobs_.erase(job_id); }
 
  private:
+  struct Chunk {
+    Tokens tokens;
+    uint64_t rows = 0;
+  };
   struct Job {
-    std::map<uint64_t, Tokens> chunks;
+    std::map<uint64_t, Chunk> chunks;
     Tokens total;
+    uint64_t rows = 0;
   };
   std::map<std::string, Job> jobs_;
 };

@@ -25,8 +25,19 @@ int Fail(const Status& status) {
   return ExitCodeFor(status);
 }
 
-// The exit code of a job that has ended.
+// The exit code of a job that has ended (or stopped at its budget).
 int JobExitCode(const proto::JobStatus& status) {
+  if (status.state == proto::JobState::kBudgetExhausted) {
+    std::fprintf(stderr,
+                 "sieve: job %s stopped at its budget after %llu of %llu rows (%s).\n"
+                 "sieve: nothing was lost and no row was labelled as an error; to carry on, "
+                 "raise the budget: sieve resume %s %s\n",
+                 status.job_id.c_str(), static_cast<unsigned long long>(status.done_rows),
+                 static_cast<unsigned long long>(status.total_rows), status.message.c_str(),
+                 status.job_id.c_str(),
+                 status.max_cost.empty() ? "--max-tokens MORE" : "--max-cost MORE");
+    return kExitBudgetExhausted;
+  }
   if (status.state != proto::JobState::kDone) {
     std::fprintf(stderr, "sieve: job %s %s\n", status.job_id.c_str(),
                  std::string(proto::EnumName(status.state)).c_str());
@@ -154,18 +165,22 @@ int StatusCommand(const ClientOptions& client, const std::string& job_id) {
     std::printf("%s\n", (job_id.empty() ? out : out.at(0)).dump(2).c_str());
     return kExitOk;
   }
-  std::printf("%-18s %-10s %12s %12s %9s  %s\n", "JOB", "STATE", "DONE", "TOTAL", "ERRORS",
+  std::printf("%-18s %-16s %12s %12s %9s  %s\n", "JOB", "STATE", "DONE", "TOTAL", "ERRORS",
               "NAME");
   for (const proto::JobStatus& s : jobs) {
     // A job held back says why in its state column ("waiting_for_secret").
     std::string state = s.waiting_for.empty() ? std::string(proto::EnumName(s.state))
                                               : "waiting_for_" + s.waiting_for;
-    std::printf("%-18s %-10s %12llu %12llu %9llu  %s\n", s.job_id.c_str(), state.c_str(),
+    std::printf("%-18s %-16s %12llu %12llu %9llu  %s\n", s.job_id.c_str(), state.c_str(),
                 static_cast<unsigned long long>(s.done_rows),
                 static_cast<unsigned long long>(s.total_rows),
                 static_cast<unsigned long long>(s.error_rows), s.name.c_str());
     PrintUsageLine(s);
-    if (!job_id.empty() && !s.message.empty()) std::printf("  %s\n", s.message.c_str());
+    // The message says why a job waits, and its budget against its usage.
+    const bool budget_stop = s.state == proto::JobState::kBudgetExhausted;
+    if ((!job_id.empty() || budget_stop) && !s.message.empty()) {
+      std::printf("  %s\n", s.message.c_str());
+    }
   }
   return kExitOk;
 }

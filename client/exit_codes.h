@@ -9,6 +9,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitJobFailed = 1;    // the job finished with failed rows, or failed
 inline constexpr int kExitUsage = 2;        // bad flags, missing inputs, unknown columns
 inline constexpr int kExitUnreachable = 3;  // the broker (or collector) does not answer
+// The job stopped at its --max-cost / --max-tokens (state budget_exhausted): nothing was lost,
+// rows not sent are not labelled; `sieve resume JOB --max-cost MORE` carries on.
+inline constexpr int kExitBudgetExhausted = 4;
 
 // The exit code for a command that failed with `status`.
 inline int ExitCodeFor(const Status& status) {

@@ -16,9 +16,10 @@ namespace {
 constexpr std::chrono::milliseconds kReplyTimeout{10'000};
 constexpr uint64_t kFetchBytes = 4u << 20;
 
+// Where waiting ends: the job ended, or stopped at its budget (it waits for `sieve resume`).
 bool Finished(proto::JobState state) {
   return state == proto::JobState::kDone || state == proto::JobState::kCancelled ||
-         state == proto::JobState::kFailed;
+         state == proto::JobState::kFailed || state == proto::JobState::kBudgetExhausted;
 }
 
 std::string ErrnoText(const std::string& what) { return what + ": " + std::strerror(errno); }

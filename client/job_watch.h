@@ -1,6 +1,7 @@
 // Following a job to its end and fetching its output.
 //
-// WaitForJob polls STATUS every `poll` until the job is done, cancelled or failed, feeding a
+// WaitForJob polls STATUS every `poll` until the job is done, cancelled or failed, or stopped at
+// its budget (budget_exhausted: it waits for `sieve resume`), feeding a
 // ProgressReporter. FetchOutput streams a finished output from the collector named in the
 // job's status into `path`, with the summary and, when rows failed, the errors report beside
 // it as `path.summary.json` and `path.errors.csv`. Each is written to NAME.partial and

@@ -62,6 +62,15 @@ Status CheckLlmSpec(const std::vector<std::string>& header, const proto::JobSpec
     Result<TokenPrice> price = ParseTokenPrice(spec.price);
     if (!price.ok()) return price.status();
   }
+  if (!spec.max_cost.empty()) {
+    Result<double> max_cost = ParseCostAmount(spec.max_cost);
+    if (!max_cost.ok()) return max_cost.status();
+    if (*max_cost > 0 && spec.price.empty()) {
+      return Status::InvalidArgument(
+          "--max-cost needs --price PROMPT,COMPLETION (the price per million tokens it is "
+          "counted in)");
+    }
+  }
   return Status::Ok();
 }
 

@@ -19,7 +19,8 @@ Result<std::string> ReadBodyTemplateFlag(const std::string& flag);
 
 // Checks the job's LLM options against the input's header: the template compiles (JSON, its
 // placeholders name existing columns) and fits a message; labels are non-empty, unique
-// (case-insensitively) and at most 256; invalid_retries <= 10; the price parses.
+// (case-insensitively) and at most 256; invalid_retries <= 10; the price parses; a max_cost
+// parses and comes with a price (docs/llm.md, "Budgets").
 // InvalidArgument naming the flag otherwise (exit 2).
 Status CheckLlmSpec(const std::vector<std::string>& header, const proto::JobSpec& spec);
 

@@ -72,6 +72,11 @@ void AddJobFlags(CLI::App* cmd, JobFlags& flags) {
       ->capture_default_str();
   cmd->add_option("--price", spec.price,
                   "PROMPT,COMPLETION price per million tokens, for the job's cost");
+  cmd->add_option("--max-cost", spec.max_cost,
+                  "Stop handing out rows before the job's cost (with --price) could pass AMOUNT; "
+                  "`sieve resume` carries on (exit 4)");
+  cmd->add_option("--max-tokens", spec.max_tokens,
+                  "The same, counted in tokens (prompt + completion)");
 }
 
 // False (after saying why) when --body-template @file cannot be read.
@@ -96,7 +101,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "sieve: label every row of CSV files through an HTTP inference endpoint.\n"
       "Exit codes: 0 success, 1 job failed or had failed rows, 2 usage error, "
-      "3 cannot reach the broker."};
+      "3 cannot reach the broker, 4 the job stopped at its budget (sieve resume)."};
   app.require_subcommand(1);
   sieve::ClientOptions client;
   const char* env_broker = std::getenv("SIEVE_BROKER");
@@ -157,12 +162,17 @@ int main(int argc, char** argv) {
   cancel_cmd->add_option("job", job_id, "Job id")->required();
   add_broker(cancel_cmd);
 
-  std::vector<std::string> resume_headers;
+  sieve::ResumeOptions resume;
   CLI::App* resume_cmd = app.add_subcommand(
-      "resume", "Carry on with a held-back job (e.g. give its credential headers again)");
+      "resume", "Carry on with a held-back job (give its credential headers again, or a new "
+                "budget to a budget_exhausted job)");
   resume_cmd->add_option("job", job_id, "Job id")->required();
-  resume_cmd->add_option("--header", resume_headers,
+  resume_cmd->add_option("--header", resume.headers,
                          "The job's credential header 'Name: value' again (repeatable)");
+  resume_cmd->add_option("--max-cost", resume.max_cost,
+                         "The job's new budget in --price's currency (0: no limit)");
+  resume_cmd->add_option("--max-tokens", resume.max_tokens,
+                         "The job's new budget in tokens (0: no limit)");
   add_broker(resume_cmd);
 
   CLI::App* fetch_cmd = app.add_subcommand("fetch", "Download a finished job's output");
@@ -220,7 +230,7 @@ int main(int argc, char** argv) {
     return sieve::FetchFromDataDirCommand(fetch_data_dir, job_id, output);
   }
   if (*fetch_cmd) return sieve::FetchCommand(client, job_id, output);
-  if (*resume_cmd) return sieve::ResumeCommand(client, job_id, resume_headers);
+  if (*resume_cmd) return sieve::ResumeCommand(client, job_id, resume);
   if (*workers_cmd) return sieve::WorkersCommand(client);
   return sieve::kExitUsage;
 }

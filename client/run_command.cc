@@ -153,6 +153,12 @@ int RunCommand(JobRequest request, const RunOptions& options) {
     scratch.Keep();
     std::fprintf(stderr, "sieve: the job's state and results are kept in %s\n",
                  scratch.path().c_str());
+    if (outcome.exit_code == kExitBudgetExhausted) {
+      std::fprintf(stderr,
+                   "sieve: `sieve run` stopped its own broker with it, so `sieve resume` has "
+                   "nothing to talk to: a job you may want to resume after a budget stop is "
+                   "best submitted to a running broker (sieve submit; docs/llm.md, Budgets)\n");
+    }
   }
   return outcome.exit_code;
 }

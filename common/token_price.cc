@@ -33,4 +33,14 @@ Result<TokenPrice> ParseTokenPrice(std::string_view text) {
   return price;
 }
 
+Result<double> ParseCostAmount(std::string_view text, std::string_view flag) {
+  double value = 0;
+  if (!ParseAmount(text, &value)) {
+    return Status::InvalidArgument(std::string(flag) +
+                                   " must be an amount in --price's currency, e.g. 2.50 (got '" +
+                                   std::string(text.substr(0, 40)) + "')");
+  }
+  return value;
+}
+
 }  // namespace sieve

@@ -29,4 +29,8 @@ struct TokenPrice {
 // otherwise.
 Result<TokenPrice> ParseTokenPrice(std::string_view text);
 
+// An amount of money such as a budget ("2.50", "0"): a finite decimal >= 0. InvalidArgument
+// naming `flag` otherwise.
+Result<double> ParseCostAmount(std::string_view text, std::string_view flag = "--max-cost");
+
 }  // namespace sieve

@@ -228,13 +228,17 @@ struct FetchReply {
 };
 
 // RESUME: "carry on with this job". Re-supplies the job's credential headers when the broker
-// needs them again (after a restart it holds none); otherwise the reply says there is nothing
-// to resume. SECRET: `headers`, like JobSpec::headers.
+// needs them again (after a restart it holds none), and/or sets the job's budget (max_cost,
+// max_tokens: absent = unchanged, "0" / 0 = no limit), which carries on a budget_exhausted
+// job; otherwise the reply says there is nothing to resume. SECRET: `headers`, like
+// JobSpec::headers.
 struct Resume {
   static constexpr Command kCommand = Command::kResume;
   std::uint64_t request_id = 0;
   std::string job_id;
   std::vector<std::string> headers;  // SECRET: "Key: Value", the job's credential headers
+  std::optional<std::string> max_cost;     // the new budget (JobSpec::max_cost)
+  std::optional<std::uint64_t> max_tokens;  // the new budget (JobSpec::max_tokens)
 
   bool operator==(const Resume&) const = default;
   template <typename M, typename V>
@@ -242,6 +246,8 @@ struct Resume {
     v.Field("request_id", m.request_id, Rule::kRequired);
     v.Field("job_id", m.job_id, Rule::kJobId);
     v.Field("headers", m.headers, Rule::kOptional);
+    v.Field("max_cost", m.max_cost, Rule::kOptional);
+    v.Field("max_tokens", m.max_tokens, Rule::kOptional);
   }
 };
 

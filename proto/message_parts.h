@@ -33,7 +33,10 @@ enum class Rule : std::uint8_t { kRequired, kOptional, kJobId };
 // ---------------------------------------------------------------------------------------
 // Enumerations, carried on the wire as their lowercase names.
 
-enum class JobState : std::uint8_t { kOpen, kSealed, kDone, kFailed, kCancelled };
+// kBudgetExhausted: the job's --max-cost / --max-tokens stopped dispatch with nothing in flight
+// (not ended: `sieve resume` with a larger budget carries on; docs/llm.md). Stored as its
+// number in the broker's SQLite: new states go at the end.
+enum class JobState : std::uint8_t { kOpen, kSealed, kDone, kFailed, kCancelled, kBudgetExhausted };
 enum class ErrorCode : std::uint8_t {
   kUnknown,          // a code this build does not know (sent by a newer peer)
   kMalformed,        // the request could not be decoded
@@ -85,6 +88,11 @@ struct JobSpec {
   std::vector<std::string> labels;      // allowed labels; empty: any answer is the label
   std::uint32_t invalid_retries = 1;    // re-asks of an answer outside `labels`
   std::string price;                    // "PROMPT,COMPLETION" per million tokens; empty: none
+  // Budget (broker/budget_gate.h): dispatch stops before committed usage plus the estimate of
+  // what is in flight would pass it. max_cost is a decimal in --price's currency (needs price);
+  // empty / 0: no limit. RESUME may change both (the broker stores the new values).
+  std::string max_cost;
+  std::uint64_t max_tokens = 0;
 
   bool operator==(const JobSpec&) const = default;
   template <typename M, typename V>
@@ -108,6 +116,8 @@ struct JobSpec {
     v.Field("labels", m.labels, Rule::kOptional);
     v.Field("invalid_retries", m.invalid_retries, Rule::kOptional);
     v.Field("price", m.price, Rule::kOptional);
+    v.Field("max_cost", m.max_cost, Rule::kOptional);
+    v.Field("max_tokens", m.max_tokens, Rule::kOptional);
   }
 };
 
@@ -206,6 +216,8 @@ struct JobStatus {
   std::uint64_t prompt_tokens = 0;      // summed over committed chunks (LLM endpoints)
   std::uint64_t completion_tokens = 0;
   std::string price;                    // the job's --price, "" when none
+  std::string max_cost;                 // the job's budget (JobSpec), "" / 0 when none
+  std::uint64_t max_tokens = 0;
 
   bool operator==(const JobStatus&) const = default;
   template <typename M, typename V>
@@ -231,6 +243,8 @@ struct JobStatus {
     v.Field("prompt_tokens", m.prompt_tokens, Rule::kOptional);
     v.Field("completion_tokens", m.completion_tokens, Rule::kOptional);
     v.Field("price", m.price, Rule::kOptional);
+    v.Field("max_cost", m.max_cost, Rule::kOptional);
+    v.Field("max_tokens", m.max_tokens, Rule::kOptional);
   }
 };
 

@@ -27,6 +27,14 @@ nlohmann::json ToJson(const JobStatus& s) {
     Result<TokenPrice> price = ParseTokenPrice(s.price);
     if (price.ok()) out["cost"] = price->Cost(s.prompt_tokens, s.completion_tokens);
   }
+  if (s.max_tokens > 0 || !s.max_cost.empty()) {  // the budget (docs/llm.md, "Budgets")
+    nlohmann::json budget = nlohmann::json::object();
+    if (s.max_tokens > 0) budget["max_tokens"] = s.max_tokens;
+    Result<double> max_cost = s.max_cost.empty() ? Result<double>(Status::NotFound("none"))
+                                                 : ParseCostAmount(s.max_cost);
+    if (max_cost.ok() && *max_cost > 0) budget["max_cost"] = *max_cost;
+    if (!budget.empty()) out["budget"] = budget;
+  }
   return out;
 }
 

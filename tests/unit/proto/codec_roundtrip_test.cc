@@ -85,7 +85,7 @@ TEST(CodecRoundTripTest, ErrorCodesAndJobStatesRoundTripByName) {
     ASSERT_TRUE(decoded.ok());
     EXPECT_EQ(std::get<ErrorReply>(*decoded).code, e.code) << EnumName(e.code);
   }
-  for (int s = 0; s <= static_cast<int>(JobState::kCancelled); ++s) {
+  for (int s = 0; s <= static_cast<int>(JobState::kBudgetExhausted); ++s) {
     CancelReply r{1, FormatJobId(1), static_cast<JobState>(s)};
     Result<Message> decoded = Decode(Encode(r));
     ASSERT_TRUE(decoded.ok());

@@ -2,6 +2,10 @@
 
 #include "proto/job_id.h"
 
+// The samples name the first fields positionally and assign the fields added since (budgets,
+// ...) one by one, so structs that grow do not break this file.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 namespace sieve::proto {
 namespace {
 
@@ -12,7 +16,7 @@ const std::string kChunkBytes =
     "https://a.example,\"multi\nline, quoted\"\r\nhttps://b.example,\"\xff\x00 bytes\"\r\n";
 
 JobStatus SampleJobStatus(std::uint64_t n) {
-  return JobStatus{FormatJobId(n),
+  JobStatus status{FormatJobId(n),
                    "job " + std::to_string(n),
                    JobState::kSealed,
                    1000 + n,
@@ -33,6 +37,9 @@ JobStatus SampleJobStatus(std::uint64_t n) {
                    41000 + n,
                    900,
                    "0.15,0.6"};
+  status.max_cost = "1.5";
+  status.max_tokens = 90000;
+  return status;
 }
 
 std::vector<Message> WorkerAndCollectorMessages() {
@@ -82,7 +89,15 @@ std::vector<Message> ClientMessages() {
       CancelReply{4, kJob, JobState::kCancelled},
       Fetch{5, kJob, 1024, 65536},
       FetchReply{5, kJob, 1024, true, 2048, std::string(1024, 'r')},
-      Resume{7, kJob, {"Authorization: Bearer sk-test"}},
+      [] {
+        Resume resume;
+        resume.request_id = 7;
+        resume.job_id = kJob;
+        resume.headers = {"Authorization: Bearer sk-test"};
+        resume.max_cost = "10";
+        resume.max_tokens = 0;
+        return resume;
+      }(),
       ResumeReply{7, kJob, true, JobState::kSealed, "resumed"},
       ErrorReply{6, ErrorCode::kUnknownJob, "no job j00000000000000ff"},
   };
@@ -91,7 +106,7 @@ std::vector<Message> ClientMessages() {
 }  // namespace
 
 JobSpec SampleJobSpec() {
-  return JobSpec{"scrape-2024",
+  JobSpec spec{"scrape-2024",
                  "http://model:8000/classify",
                  {"website", "content"},
                  "category",
@@ -110,6 +125,9 @@ JobSpec SampleJobSpec() {
                  {"news", "sports"},
                  2,
                  "0.15,0.6"};
+  spec.max_cost = "2.5";
+  spec.max_tokens = 1000000;
+  return spec;
 }
 
 std::vector<Message> SampleMessages() {
