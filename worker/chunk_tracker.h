@@ -33,6 +33,10 @@ struct Call {
   std::string idempotency_key;  // job/chunk/row, or job/chunk/first-last for a batch
   int attempts = 0;
   int reasks = 0;  // times re-sent because the answer was not one of --labels
+  // With an endpoint pool (worker/endpoint_pool.h): where the last attempt went, and the bit
+  // mask of the endpoints whose attempts failed, so a retry goes elsewhere.
+  int endpoint = 0;
+  uint64_t failed_endpoints = 0;
 };
 
 class ChunkTracker {
