@@ -85,6 +85,9 @@ struct JobSpec {
   std::vector<std::string> labels;      // allowed labels; empty: any answer is the label
   std::uint32_t invalid_retries = 1;    // re-asks of an answer outside `labels`
   std::string price;                    // "PROMPT,COMPLETION" per million tokens; empty: none
+  // An endpoint pool (docs/architecture.md): every URL, the first equal to `endpoint`; each
+  // takes the same request. Empty: `endpoint` alone. An older worker sends to `endpoint` only.
+  std::vector<std::string> endpoints;
 
   bool operator==(const JobSpec&) const = default;
   template <typename M, typename V>
@@ -108,6 +111,7 @@ struct JobSpec {
     v.Field("labels", m.labels, Rule::kOptional);
     v.Field("invalid_retries", m.invalid_retries, Rule::kOptional);
     v.Field("price", m.price, Rule::kOptional);
+    v.Field("endpoints", m.endpoints, Rule::kOptional);
   }
 };
 

@@ -63,6 +63,7 @@ EngineOptions EngineOptionsFor(const proto::JobSpec& spec, const WorkerNodeOptio
   EngineOptions o;
   o.shared_budget = budget;
   o.endpoint = spec.endpoint;
+  o.endpoints = spec.endpoints;  // a pool of replicas (worker/endpoint_pool.h), or empty
   o.concurrency = spec.concurrency > 0 ? std::min<int>(spec.concurrency, node.concurrency)
                                        : node.concurrency;
   o.adaptive = node.adaptive;

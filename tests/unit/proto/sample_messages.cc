@@ -109,7 +109,8 @@ JobSpec SampleJobSpec() {
                  R"({"messages":[{"role":"user","content":"{{content}}"}],"temperature":0})",
                  {"news", "sports"},
                  2,
-                 "0.15,0.6"};
+                 "0.15,0.6",
+                 {"http://model:8000/classify", "http://model-2:8000/classify"}};
 }
 
 std::vector<Message> SampleMessages() {
