@@ -152,6 +152,13 @@ void ChunkTracker::RecordAttempt(const AttemptOutcome& outcome,
   }
 }
 
+void ChunkTracker::RecordEndpointAttempt(const std::string& url, int http_status,
+                                         std::chrono::microseconds duration) {
+  EndpointCounters& counters = result_.counters.endpoints[url];
+  ++counters.http_status[http_status];
+  counters.latency.Observe(duration);
+}
+
 bool ChunkTracker::TryConsumeRetry() {
   if (budget_.TryConsume()) {
     ++result_.counters.retries;

@@ -70,6 +70,9 @@ class ChunkTracker {
 
   // Counts one finished attempt and keeps the streak of retryable failures.
   void RecordAttempt(const AttemptOutcome& outcome, std::chrono::microseconds duration);
+  // Counts one attempt of an endpoint pool's member `url` (EngineCounters::endpoints).
+  void RecordEndpointAttempt(const std::string& url, int http_status,
+                             std::chrono::microseconds duration);
   // Takes a retry from the chunk's budget; false when spent.
   bool TryConsumeRetry();
   // True when the unsent rows should not be sent: fail_fast_streak endpoint-wide failures in a

@@ -10,7 +10,9 @@ namespace sieve {
 
 EndpointPool::EndpointPool(std::vector<std::string> urls, EndpointPoolOptions options,
                            const Clock& clock)
-    : urls_(std::move(urls)), options_(options), clock_(clock), state_(urls_.size()) {}
+    : urls_(std::move(urls)), options_(options), clock_(clock), state_(urls_.size()) {
+  for (const std::string& url : urls_) names_.push_back(RedactUrl(url));
+}
 
 uint64_t EndpointPool::all_mask() const {
   return urls_.size() >= 64 ? ~uint64_t{0} : (uint64_t{1} << urls_.size()) - 1;
@@ -143,7 +145,7 @@ std::string EndpointPool::Names(uint64_t mask) const {
   for (size_t e = 0; e < urls_.size(); ++e) {
     if ((mask >> e & 1) == 0) continue;
     if (!names.empty()) names += ", ";
-    names += RedactUrl(urls_[e]);
+    names += names_[e];
   }
   return names;
 }

@@ -78,6 +78,8 @@ class EndpointPool {
   double latency_ms(int endpoint) const { return state_[endpoint].latency_ms; }
   size_t size() const { return urls_.size(); }
   const std::string& url(int endpoint) const { return urls_[endpoint]; }
+  // The URL with any user:password@ taken out: for metrics labels and reasons.
+  const std::string& name(int endpoint) const { return names_[endpoint]; }
   uint64_t all_mask() const;
   // "http://a/classify, http://b/classify": the endpoints of `mask`, for a row's reason.
   std::string Names(uint64_t mask) const;
@@ -106,6 +108,7 @@ class EndpointPool {
   void CoolDown(State& s, int64_t now);
 
   const std::vector<std::string> urls_;
+  std::vector<std::string> names_;
   const EndpointPoolOptions options_;
   const Clock& clock_;
   std::vector<State> state_;

@@ -246,6 +246,10 @@ void HttpEngine::Complete(int slot) {
   auto chunk = chunks_.find(call.chunk);
   if (chunk != chunks_.end()) {
     chunk->second->RecordAttempt(outcome, report.duration);
+    if (pool_ != nullptr) {
+      chunk->second->RecordEndpointAttempt(pool_->name(slots_[slot].endpoint),
+                                           outcome.http_status, report.duration);
+    }
     if (outcome.congestion) limiter_.OnCongestion(slots_[slot].epoch);
     ResolveCall(call, report.body, outcome, *chunk->second);
     FinishIfDone(chunk->first);
