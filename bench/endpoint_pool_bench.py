@@ -9,8 +9,8 @@ once; more wait in its accept queue) and --latency-ms L, so at most T / L reques
 
   weighting: two fast replicas (--latency-ms FAST) and one slow (--latency-ms 50): rows/s of
              the two fast alone, of the slow alone, and of all three; each replica's share.
-  failover:  three replicas, one SIGKILLed after --kill-after s: the rate of the two left,
-             before and after, and how long until they carry the whole load.
+  failover:  three replicas (64 threads each), one SIGKILLed after --kill-after s: the rate
+             of the two left, before and after, and how long until they carry the whole load.
 
   SIEVE_BIN_DIR=build/release python3 bench/endpoint_pool_bench.py weighting [--rows 40000]
   SIEVE_BIN_DIR=build/release python3 bench/endpoint_pool_bench.py failover [--rows 40000]
@@ -131,6 +131,9 @@ def failover(args):
         killed["t"] = time.time()
 
     flags = ("--latency-ms", str(args.fast_ms))
+    # Threads for every connection: the 100 ms /metrics samples must not queue behind the
+    # workers' kept-alive connections (here capacity is the workers' concurrency, not threads).
+    args.threads = max(args.threads, 64)
     s, _, _ = run(args, [flags] * 3, during=kill)
     t0 = killed["t"]
     before = [x for x in s if t0 - 3 <= x[0] <= t0]
