@@ -313,7 +313,13 @@ void HttpEngine::AcceptAnswers(Call& call, std::vector<Result<std::string>> answ
 
 void HttpEngine::Retry(Call call, const AttemptOutcome& outcome, ChunkTracker& chunk) {
   if (pool_ != nullptr) call.failed_endpoints |= uint64_t{1} << call.endpoint;
-  if (OutOfAttempts(call)) return FailCall(call, FinalPoolReason(call, outcome), chunk);
+  // While every endpoint of a pool rests (a pool-wide outage) a row is not failed for its
+  // attempts: it retries with backoff until the chunk's retry budget is spent, and the
+  // worker then labels the chunk again later (worker_node.h), as for one endpoint that is down.
+  const bool pool_down = pool_ != nullptr && !pool_->AnyAvailable(0);
+  if (OutOfAttempts(call) && !pool_down) {
+    return FailCall(call, FinalPoolReason(call, outcome), chunk);
+  }
   if (!chunk.TryConsumeRetry()) {
     return FailCall(call, FinalPoolReason(call, outcome) + "; the chunk's retry budget is spent",
                     chunk);
