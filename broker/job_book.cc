@@ -1,5 +1,7 @@
 #include "broker/job_book.h"
 
+#include "common/redact.h"
+
 #include <random>
 
 #include "common/file_util.h"
@@ -26,11 +28,28 @@ Result<proto::JobSpec> DecodeSpec(const std::string& blob) {
   return std::get<proto::Submit>(*message).spec;
 }
 
+// An endpoint pool (JobSpec::endpoints): at most 64 http(s) URLs, the first the job's endpoint.
+Status ValidateEndpointPool(const proto::JobSpec& spec) {
+  if (spec.endpoints.empty()) return Status::Ok();
+  if (spec.endpoints.size() > 64) return Status::InvalidArgument("more than 64 endpoints");
+  if (spec.endpoints.front() != spec.endpoint) {
+    return Status::InvalidArgument("the first of the endpoints is not the job's endpoint");
+  }
+  for (const std::string& url : spec.endpoints) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      return Status::InvalidArgument("endpoint '" + RedactUrl(url) +
+                                     "' is not an http:// or https:// URL");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ValidateSpec(const proto::JobSpec& spec, const std::string& header) {
   if (spec.endpoint.rfind("http://", 0) != 0 && spec.endpoint.rfind("https://", 0) != 0) {
     return Status::InvalidArgument("endpoint '" + spec.endpoint +
                                    "' is not an http:// or https:// URL");
   }
+  SIEVE_RETURN_IF_ERROR(ValidateEndpointPool(spec));
   if (header.empty()) return Status::InvalidArgument("the job has no CSV header record");
   if (spec.label_column.empty()) return Status::InvalidArgument("the label column has no name");
   if (spec.max_attempts == 0) return Status::InvalidArgument("max_attempts must be at least 1");

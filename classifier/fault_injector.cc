@@ -35,6 +35,12 @@ FaultDecision FaultInjector::Decide() {
     u = static_cast<double>(rng_() >> 11) * 0x1.0p-53;  // uniform in [0, 1), 53 bits
   }
   decision.delay = std::chrono::milliseconds(options_.latency_ms + jitter);
+  if (options_.fail_first_ms > 0 &&
+      std::chrono::steady_clock::now() - started_ <
+          std::chrono::milliseconds(options_.fail_first_ms)) {
+    decision.fault = Fault::kFail;
+    return decision;
+  }
   const std::pair<Fault, double> ranges[] = {{Fault::kFail, options_.fail_rate},
                                              {Fault::kOverload, options_.overload_rate},
                                              {Fault::kHang, options_.hang_rate},

@@ -28,6 +28,9 @@ struct FaultOptions {
   double garbage_rate = 0;       // 200 with a body that is not JSON
   std::uint32_t hang_ms = 60000;
   std::uint64_t seed = 1;
+  // Every request answered 500 during the first fail_first_ms after the injector was made (the
+  // server started): a replica down for a while, then healthy. 0: never.
+  std::uint32_t fail_first_ms = 0;
 
   // InvalidArgument unless every rate is in [0, 1] and their sum is at most 1.
   Status Validate() const;
@@ -49,6 +52,7 @@ class FaultInjector {
 
  private:
   const FaultOptions options_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::mutex mutex_;
   std::mt19937_64 rng_;  // GUARDED_BY(mutex_)
 };

@@ -63,6 +63,8 @@ void AddServeFlags(CLI::App& app, Flags& f) {
   app.add_option("--latency-ms", s.faults.latency_ms, "delay every classify request");
   app.add_option("--jitter-ms", s.faults.jitter_ms, "plus a uniform random delay up to this");
   app.add_option("--fail-rate", s.faults.fail_rate, "fraction answered 500");
+  app.add_option("--fail-first-ms", s.faults.fail_first_ms,
+                 "answer 500 to every classify request for the first N ms after starting");
   app.add_option("--overload-rate", s.faults.overload_rate, "fraction answered 429 + Retry-After");
   app.add_option("--hang-rate", s.faults.hang_rate, "fraction that hang for --hang-ms");
   app.add_option("--hang-ms", s.faults.hang_ms, "how long a hanging request waits")

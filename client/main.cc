@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "client/commands.h"
+#include "client/endpoint_flags.h"
 #include "client/exit_codes.h"
 #include "client/llm_spec.h"
 #include "client/resume_command.h"
@@ -23,7 +24,15 @@ struct JobFlags {
   double timeout_s = 15;
   double connect_timeout_s = 5;
   std::string body_template;  // inline JSON or @path (client/llm_spec.h)
+  sieve::EndpointFlags endpoints;  // --endpoint (repeatable), --endpoints-file
 };
+
+void AddEndpointFlags(CLI::App* cmd, JobFlags& flags, const std::string& what) {
+  cmd->add_option("--endpoint", flags.endpoints.endpoints,
+                  what + "; repeat it for a pool of replicas that take the same requests");
+  cmd->add_option("--endpoints-file", flags.endpoints.endpoints_file,
+                  "Endpoint pool: a file of URLs, one per line (# comments)");
+}
 
 void AddJobFlags(CLI::App* cmd, JobFlags& flags) {
   sieve::proto::JobSpec& spec = flags.request.spec;
@@ -87,6 +96,11 @@ bool FinishJobFlags(JobFlags& flags) {
     return false;
   }
   flags.request.spec.body_template = std::move(body_template).value();
+  const sieve::Status endpoints = sieve::ApplyEndpointFlags(flags.endpoints, &flags.request.spec);
+  if (!endpoints.ok()) {
+    std::fprintf(stderr, "sieve: %s\n", endpoints.message().c_str());
+    return false;
+  }
   flags.request.spec.timeout_ms = static_cast<uint32_t>(flags.timeout_s * 1000);
   flags.request.spec.connect_timeout_ms = static_cast<uint32_t>(flags.connect_timeout_s * 1000);
   if (flags.request.spec.name.empty() && !flags.request.inputs.empty()) {
@@ -123,8 +137,7 @@ int main(int argc, char** argv) {
   CLI::App* run_cmd = app.add_subcommand("run", "Run a whole job on this machine");
   AddJobFlags(run_cmd, job);
   run_cmd->add_option("-o,--output", run.output, "Output CSV")->required();
-  run_cmd->add_option("--endpoint", job.request.spec.endpoint,
-                      "Inference endpoint (default: start the bundled sieve-classifier)");
+  AddEndpointFlags(run_cmd, job, "Inference endpoint (default: start the bundled sieve-classifier)");
   run_cmd->add_option("--workers", run.workers, "Worker count")->capture_default_str();
   run_cmd->add_option("--concurrency", run.concurrency, "Requests in flight per worker")
       ->capture_default_str();
@@ -137,8 +150,7 @@ int main(int argc, char** argv) {
   CLI::App* submit_cmd = app.add_subcommand("submit", "Submit a job to a broker");
   AddJobFlags(submit_cmd, job);
   add_broker(submit_cmd);
-  submit_cmd->add_option("--endpoint", job.request.spec.endpoint, "Inference endpoint URL")
-      ->required();
+  AddEndpointFlags(submit_cmd, job, "Inference endpoint URL (required, or --endpoints-file)");
   submit_cmd->add_flag("--wait", wait.wait, "Show progress until the job ends");
   submit_cmd->add_option("-o,--output", wait.output, "With --wait: fetch the output here");
 
@@ -201,6 +213,10 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : sieve::kExitUsage;
   }
   if ((*run_cmd || *submit_cmd) && !FinishJobFlags(job)) return sieve::kExitUsage;
+  if (*submit_cmd && job.request.spec.endpoint.empty()) {
+    std::fprintf(stderr, "sieve: submit needs --endpoint URL (or --endpoints-file F)\n");
+    return sieve::kExitUsage;
+  }
   for (const std::string& header : job.request.spec.headers) {  // ${secret:NAME} well formed
     sieve::Result<std::vector<std::string>> refs = sieve::SecretRefNames(header);
     if (!refs.ok()) {  // the message names the problem, never the header's value

@@ -93,6 +93,9 @@ struct JobSpec {
   // empty / 0: no limit. RESUME may change both (the broker stores the new values).
   std::string max_cost;
   std::uint64_t max_tokens = 0;
+  // An endpoint pool (docs/architecture.md): every URL, the first equal to `endpoint`; each
+  // takes the same request. Empty: `endpoint` alone. An older worker sends to `endpoint` only.
+  std::vector<std::string> endpoints;
 
   bool operator==(const JobSpec&) const = default;
   template <typename M, typename V>
@@ -118,6 +121,7 @@ struct JobSpec {
     v.Field("price", m.price, Rule::kOptional);
     v.Field("max_cost", m.max_cost, Rule::kOptional);
     v.Field("max_tokens", m.max_tokens, Rule::kOptional);
+    v.Field("endpoints", m.endpoints, Rule::kOptional);
   }
 };
 

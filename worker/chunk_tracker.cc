@@ -152,6 +152,13 @@ void ChunkTracker::RecordAttempt(const AttemptOutcome& outcome,
   }
 }
 
+void ChunkTracker::RecordEndpointAttempt(const std::string& url, int http_status,
+                                         std::chrono::microseconds duration) {
+  EndpointCounters& counters = result_.counters.endpoints[url];
+  ++counters.http_status[http_status];
+  counters.latency.Observe(duration);
+}
+
 bool ChunkTracker::TryConsumeRetry() {
   if (budget_.TryConsume()) {
     ++result_.counters.retries;
@@ -170,6 +177,9 @@ bool ChunkTracker::ShouldFailFast() const {
 void ChunkTracker::FailUnsent() {
   const bool unusable = endpoint_failure_streak_ >= options_.fail_fast_streak;
   result_.counters.endpoint_unusable |= unusable;
+  // The budget may have been spent to the last retry without a TryConsumeRetry refused: the
+  // chunk still stopped for want of it, and says so (the worker relabels such a chunk).
+  if (budget_.exhausted()) result_.counters.retry_budget_exhausted = true;
   const std::string reason =
       unusable
           ? "not sent: every request to the endpoint would fail: " + endpoint_failure_

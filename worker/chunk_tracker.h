@@ -33,6 +33,10 @@ struct Call {
   std::string idempotency_key;  // job/chunk/row, or job/chunk/first-last for a batch
   int attempts = 0;
   int reasks = 0;  // times re-sent because the answer was not one of --labels
+  // With an endpoint pool (worker/endpoint_pool.h): where the last attempt went, and the bit
+  // mask of the endpoints whose attempts failed, so a retry goes elsewhere.
+  int endpoint = 0;
+  uint64_t failed_endpoints = 0;
 };
 
 class ChunkTracker {
@@ -66,6 +70,9 @@ class ChunkTracker {
 
   // Counts one finished attempt and keeps the streak of retryable failures.
   void RecordAttempt(const AttemptOutcome& outcome, std::chrono::microseconds duration);
+  // Counts one attempt of an endpoint pool's member `url` (EngineCounters::endpoints).
+  void RecordEndpointAttempt(const std::string& url, int http_status,
+                             std::chrono::microseconds duration);
   // Takes a retry from the chunk's budget; false when spent.
   bool TryConsumeRetry();
   // True when the unsent rows should not be sent: fail_fast_streak endpoint-wide failures in a

@@ -47,6 +47,7 @@ class CurlMultiLoop {
   void Wakeup() { poller_->Wakeup(); }
   // True (once) when Wakeup() was called since the last call.
   bool TakeWakeup() { return poller_->TakeWakeup(); }
+  int PollFd() const { return poller_->fd(); }
 
  private:
   explicit CurlMultiLoop(std::unique_ptr<EventPoller> poller) : poller_(std::move(poller)) {}

@@ -32,6 +32,7 @@ class CurlTransport final : public HttpTransport {
   TransferReport Report(int slot) const override { return transfers_[slot]->Report(); }
   void Wakeup() override { loop_->Wakeup(); }
   bool TakeWakeup() override { return loop_->TakeWakeup(); }
+  int PollFd() const override { return loop_->PollFd(); }
 
  private:
   CurlTransport(const EngineOptions& options, std::vector<std::string> headers,

@@ -48,6 +48,24 @@ Status ValidateEngineOptions(const EngineOptions& o) {
     return Status::InvalidArgument("--endpoint must be an http:// or https:// URL, got '" +
                                    RedactUrl(o.endpoint) + "'");
   }
+  if (o.endpoints.size() > EndpointPool::kMaxEndpoints) {
+    return Status::InvalidArgument("at most " + std::to_string(EndpointPool::kMaxEndpoints) +
+                                   " endpoints in a pool");
+  }
+  for (const std::string& url : o.endpoints) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      return Status::InvalidArgument("--endpoint must be an http:// or https:// URL, got '" +
+                                     RedactUrl(url) + "'");
+    }
+  }
+  if (o.endpoints.size() >= 2 && o.endpoints.front() != o.endpoint) {
+    return Status::InvalidArgument("the first endpoint of a pool must be the job's endpoint");
+  }
+  if (o.pool.failure_threshold < 1 || o.pool.cooldown_base.count() < 1 ||
+      o.pool.cooldown_max < o.pool.cooldown_base) {
+    return Status::InvalidArgument("endpoint pool: need failure threshold >= 1 and "
+                                   "0 < cooldown base <= cooldown max");
+  }
   if (o.concurrency < 1 || o.concurrency > 100'000) {
     return Status::InvalidArgument("--concurrency must be in [1, 100000]");
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "worker/endpoint_pool.h"
 #include "worker/request_budget.h"
 #include "worker/retry_policy.h"
 
@@ -64,6 +65,10 @@ struct EngineOptions {
   // Shared with the other engines of the same worker (worker/request_budget.h); not owned,
   // must outlive the engine. Null: only `concurrency` bounds this engine.
   RequestBudget* shared_budget = nullptr;
+  // A pool of replicas that all take the same requests (worker/endpoint_pool.h): two or more
+  // URLs, the first equal to `endpoint`. Empty (or one URL): `endpoint` alone.
+  std::vector<std::string> endpoints;
+  EndpointPoolOptions pool;
 };
 
 // OK when the options are usable; InvalidArgument naming the flag otherwise (also --http h2c

@@ -41,6 +41,9 @@ class EventPoller {
   void Wakeup();
   // True (once) when Wakeup() was called since the last call.
   bool TakeWakeup() { return wakeup_.exchange(false); }
+  // The epoll set's descriptor: readable when an event is ready, so a poller can be watched
+  // from another poller (worker/pooled_transport.h nests one per endpoint).
+  int fd() const { return epoll_fd_; }
 
  private:
   EventPoller() = default;

@@ -86,6 +86,7 @@ class Http1Transport final : public HttpTransport {
   TransferReport Report(int slot) const override;
   void Wakeup() override { poller_->Wakeup(); }
   bool TakeWakeup() override { return poller_->TakeWakeup(); }
+  int PollFd() const override { return poller_->fd(); }
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -56,7 +56,11 @@ HttpEngine::HttpEngine(EngineOptions options, LabelReader reader, const Clock& c
       labels_(options_.labels),
       clock_(clock),
       limiter_(options_.concurrency, options_.adaptive, options_.min_concurrency),
-      backoff_(options_.backoff, SeedOrRandom(options_.seed)) {}
+      backoff_(options_.backoff, SeedOrRandom(options_.seed)) {
+  if (options_.endpoints.size() >= 2) {
+    pool_ = std::make_unique<EndpointPool>(options_.endpoints, options_.pool, clock_);
+  }
+}
 
 std::vector<std::string> HttpEngine::BaseHeaders() const {
   std::vector<std::string> headers;
@@ -92,6 +96,7 @@ Status HttpEngine::Cancel(ChunkId id) {
   for (size_t slot = 0; slot < slots_.size(); ++slot) {
     if (slots_[slot].active && slots_[slot].call.chunk == id) {
       transport_->Abort(static_cast<int>(slot));
+      if (pool_ != nullptr) pool_->Forget(slots_[slot].endpoint);
       ReleaseSlot(static_cast<int>(slot));
     }
   }
@@ -186,11 +191,14 @@ void HttpEngine::StartCall(Call call) {
   started.call = std::move(call);
   started.epoch = limiter_.epoch();
   started.active = true;
+  started.endpoint = pool_ != nullptr ? pool_->Pick(started.call.failed_endpoints) : 0;
+  started.call.endpoint = started.endpoint;
   ++in_flight_;
   if (options_.shared_budget != nullptr) options_.shared_budget->Acquire();
-  const Status sent =
-      transport_->Start(slot, started.call.body, started.call.idempotency_key);
+  const Status sent = transport_->StartOn(started.endpoint, slot, started.call.body,
+                                          started.call.idempotency_key);
   if (sent.ok()) return;
+  if (pool_ != nullptr) pool_->Forget(started.endpoint);
   // Only when out of memory or descriptors: the rows fail rather than vanish.
   auto chunk = chunks_.find(started.call.chunk);
   if (chunk != chunks_.end()) {
@@ -234,9 +242,14 @@ void HttpEngine::Complete(int slot) {
   const AttemptOutcome outcome = ClassifyTransfer(report);
   Call& call = slots_[slot].call;
   ++call.attempts;
+  if (pool_ != nullptr) ReportToPool(slots_[slot].endpoint, outcome, report.duration);
   auto chunk = chunks_.find(call.chunk);
   if (chunk != chunks_.end()) {
     chunk->second->RecordAttempt(outcome, report.duration);
+    if (pool_ != nullptr) {
+      chunk->second->RecordEndpointAttempt(pool_->name(slots_[slot].endpoint),
+                                           outcome.http_status, report.duration);
+    }
     if (outcome.congestion) limiter_.OnCongestion(slots_[slot].epoch);
     ResolveCall(call, report.body, outcome, *chunk->second);
     FinishIfDone(chunk->first);
@@ -249,7 +262,7 @@ void HttpEngine::ResolveCall(Call& call, std::string_view response,
                              const AttemptOutcome& outcome, ChunkTracker& chunk) {
   if (outcome.kind == AttemptClass::kRetryable) return Retry(std::move(call), outcome, chunk);
   if (outcome.kind == AttemptClass::kFatal) {
-    return FailCall(call, FinalReason(outcome, call.attempts), chunk);
+    return FailCall(call, FinalPoolReason(call, outcome), chunk);
   }
   limiter_.OnSuccess();
   TokenUsage usage;
@@ -299,16 +312,55 @@ void HttpEngine::AcceptAnswers(Call& call, std::vector<Result<std::string>> answ
 }
 
 void HttpEngine::Retry(Call call, const AttemptOutcome& outcome, ChunkTracker& chunk) {
-  if (call.attempts > options_.retries) {
-    return FailCall(call, FinalReason(outcome, call.attempts), chunk);
+  if (pool_ != nullptr) call.failed_endpoints |= uint64_t{1} << call.endpoint;
+  // While every endpoint of a pool rests (a pool-wide outage) a row is not failed for its
+  // attempts: it retries with backoff until the chunk's retry budget is spent, and the
+  // worker then labels the chunk again later (worker_node.h), as for one endpoint that is down.
+  const bool pool_down = pool_ != nullptr && !pool_->AnyAvailable(0);
+  if (OutOfAttempts(call) && !pool_down) {
+    return FailCall(call, FinalPoolReason(call, outcome), chunk);
   }
   if (!chunk.TryConsumeRetry()) {
-    return FailCall(call,
-                    FinalReason(outcome, call.attempts) + "; the chunk's retry budget is spent",
+    return FailCall(call, FinalPoolReason(call, outcome) + "; the chunk's retry budget is spent",
                     chunk);
   }
-  const auto delay = backoff_.Delay(call.attempts, outcome.retry_after);
+  // With a pool, a retry goes at once to another endpoint while one is healthy; backoff
+  // (and Retry-After) paces retries only when there is nowhere else to go.
+  const bool elsewhere = pool_ != nullptr && pool_->AnyAvailable(call.failed_endpoints);
+  const auto delay =
+      elsewhere ? std::chrono::milliseconds(0) : backoff_.Delay(call.attempts, outcome.retry_after);
   retries_.emplace(clock_.NowMs() + delay.count(), std::move(call));
+}
+
+bool HttpEngine::OutOfAttempts(const Call& call) const {
+  if (call.attempts <= options_.retries) return false;
+  if (pool_ == nullptr) return true;
+  return (call.failed_endpoints & pool_->all_mask()) == pool_->all_mask() ||
+         call.attempts > options_.retries + static_cast<int>(pool_->size());
+}
+
+std::string HttpEngine::FinalPoolReason(const Call& call, const AttemptOutcome& outcome) const {
+  std::string reason = FinalReason(outcome, call.attempts);
+  if (pool_ == nullptr) return reason;
+  const uint64_t mask = call.failed_endpoints | (uint64_t{1} << call.endpoint);
+  return reason + ((mask & pool_->all_mask()) == pool_->all_mask() ? " (every endpoint: "
+                                                                    : " (endpoints: ") +
+         pool_->Names(mask) + ")";
+}
+
+void HttpEngine::ReportToPool(int endpoint, const AttemptOutcome& outcome,
+                              std::chrono::microseconds duration) {
+  using Answer = EndpointPool::Answer;
+  Answer answer = Answer::kNeutral;
+  if (outcome.kind == AttemptClass::kSuccess) {
+    answer = Answer::kSuccess;
+  } else if (outcome.http_status == 429 ||
+             (outcome.http_status == 503 && outcome.retry_after.count() > 0)) {
+    answer = Answer::kRateLimited;
+  } else if (outcome.kind == AttemptClass::kRetryable || outcome.http_status == 0) {
+    answer = Answer::kFailure;
+  }
+  pool_->Finish(endpoint, answer, duration, outcome.retry_after);
 }
 
 void HttpEngine::FailCall(const Call& call, const std::string& reason, ChunkTracker& chunk) {

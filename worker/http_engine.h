@@ -36,6 +36,7 @@
 #include "common/clock.h"
 #include "worker/chunk_tracker.h"
 #include "worker/concurrency_limiter.h"
+#include "worker/endpoint_pool.h"
 #include "worker/engine_options.h"
 #include "worker/http_transport.h"
 #include "worker/label_reader.h"
@@ -90,6 +91,8 @@ class HttpEngine {
   size_t pending_chunks() const { return chunks_.size(); }
   int in_flight() const { return in_flight_; }
   int concurrency_limit() const { return limiter_.limit(); }
+  // The job's endpoint pool (EngineOptions::endpoints), or null for a single endpoint.
+  const EndpointPool* pool() const { return pool_.get(); }
 
  private:
   // One request in flight; the index in slots_ is the transport's slot.
@@ -97,6 +100,7 @@ class HttpEngine {
     Call call;
     uint64_t epoch = 0;  // the limiter's epoch when it started
     bool active = false;
+    int endpoint = 0;    // of the pool, when there is one
   };
 
   HttpEngine(EngineOptions options, LabelReader reader, const Clock& clock);
@@ -115,6 +119,14 @@ class HttpEngine {
   void AcceptAnswers(Call& call, std::vector<Result<std::string>> answers, ChunkTracker& chunk);
   void Retry(Call call, const AttemptOutcome& outcome, ChunkTracker& chunk);
   void FailCall(const Call& call, const std::string& reason, ChunkTracker& chunk);
+  // Pool only: tells the pool how the attempt on `endpoint` went.
+  void ReportToPool(int endpoint, const AttemptOutcome& outcome,
+                    std::chrono::microseconds duration);
+  // The reason of a row's last failed attempt; with a pool it names the endpoints that failed.
+  std::string FinalPoolReason(const Call& call, const AttemptOutcome& outcome) const;
+  // True when the call has no attempt left: past --retries and, with a pool, every endpoint
+  // failed it (or it had as many more attempts as there are endpoints).
+  bool OutOfAttempts(const Call& call) const;
   void FinishIfDone(ChunkId id);
   int AcquireSlot();
   void ReleaseSlot(int slot);
@@ -125,6 +137,7 @@ class HttpEngine {
   const LabelSet labels_;
   const Clock& clock_;
   std::unique_ptr<HttpTransport> transport_;
+  std::unique_ptr<EndpointPool> pool_;  // null for a single endpoint
   ConcurrencyLimiter limiter_;
   Backoff backoff_;
   std::map<ChunkId, std::unique_ptr<ChunkTracker>> chunks_;  // by id = submission order

@@ -7,6 +7,7 @@
 
 #include "worker/curl_transport.h"
 #include "worker/http1_transport.h"
+#include "worker/pooled_transport.h"
 
 namespace sieve {
 namespace {
@@ -35,6 +36,16 @@ bool UseNative(const EngineOptions& options) {
 
 Result<std::unique_ptr<HttpTransport>> CreateTransport(const EngineOptions& options,
                                                        const std::vector<std::string>& headers) {
+  if (options.endpoints.size() >= 2) {
+    Result<std::unique_ptr<PooledTransport>> pooled = PooledTransport::Create(options, headers);
+    if (!pooled.ok()) return pooled.status();
+    return std::unique_ptr<HttpTransport>(std::move(pooled).value());
+  }
+  return CreateSingleTransport(options, headers);
+}
+
+Result<std::unique_ptr<HttpTransport>> CreateSingleTransport(
+    const EngineOptions& options, const std::vector<std::string>& headers) {
   static std::once_flag curl_global;
   std::call_once(curl_global, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   if (!UseNative(options)) {

@@ -31,6 +31,13 @@ class HttpTransport {
 
   // Starts a POST of `body` with an Idempotency-Key header of `idempotency_key` on `slot`. Internal only when out of resources (the request is not started).
   virtual Status Start(int slot, std::string_view body, std::string_view idempotency_key) = 0;
+  // Start, to endpoint number `endpoint` of the job's pool (EngineOptions::endpoints); a
+  // transport of one endpoint has only number 0 and ignores it.
+  virtual Status StartOn(int endpoint, int slot, std::string_view body,
+                         std::string_view idempotency_key) {
+    (void)endpoint;
+    return Start(slot, body, idempotency_key);
+  }
   // Drops the request on `slot`: no report will come for it.
   virtual void Abort(int slot) = 0;
 
@@ -48,8 +55,12 @@ class HttpTransport {
   virtual void Wakeup() = 0;
   // True (once) when Wakeup() was called since the last call.
   virtual bool TakeWakeup() = 0;
+  // The descriptor Wait waits on (an epoll set): readable when Wait would have work.
+  virtual int PollFd() const = 0;
 };
 
+// The transport `options` ask for; for a pool of endpoints (EngineOptions::endpoints holds
+// two or more) a PooledTransport (pooled_transport.h) of one such transport per endpoint.
 // The transport `options` ask for (EngineOptions::http_client; kAuto takes the native one for
 // plain http:// endpoints reached without a proxy). `headers` are sent with every request
 // ("Name: value"; "Name:" drops a header the transport would add). InvalidArgument when the
@@ -57,5 +68,8 @@ class HttpTransport {
 // libcurl refuses.
 Result<std::unique_ptr<HttpTransport>> CreateTransport(const EngineOptions& options,
                                                        const std::vector<std::string>& headers);
+// The transport for `options.endpoint` alone (EngineOptions::endpoints is not looked at).
+Result<std::unique_ptr<HttpTransport>> CreateSingleTransport(
+    const EngineOptions& options, const std::vector<std::string>& headers);
 
 }  // namespace sieve

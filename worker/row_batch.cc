@@ -20,6 +20,12 @@ void EngineCounters::Add(const EngineCounters& other) {
   rows_invalid += other.rows_invalid;
   request_time += other.request_time;
   latency.Add(other.latency);
+  for (const auto& [url, counts] : other.endpoints) endpoints[url].Add(counts);
+}
+
+void EndpointCounters::Add(const EndpointCounters& other) {
+  for (const auto& [status, count] : other.http_status) http_status[status] += count;
+  latency.Add(other.latency);
 }
 
 void LatencyCounts::Observe(std::chrono::microseconds duration) {

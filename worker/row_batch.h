@@ -37,6 +37,15 @@ struct LatencyCounts {
   void Add(const LatencyCounts& other);
 };
 
+// One endpoint of a pool (worker/endpoint_pool.h): its attempts by HTTP status (0: no status,
+// a transport error) and their durations.
+struct EndpointCounters {
+  std::map<int, uint64_t> http_status;
+  LatencyCounts latency;
+
+  void Add(const EndpointCounters& other);
+};
+
 struct EngineCounters {
   uint64_t requests = 0;          // HTTP attempts made, retries included
   uint64_t retries = 0;           // attempts after the first, over all requests
@@ -58,6 +67,8 @@ struct EngineCounters {
   uint64_t rows_invalid = 0;
   std::chrono::microseconds request_time{0};       // summed duration of all attempts
   LatencyCounts latency;                           // duration of every attempt
+  // With an endpoint pool only: the attempts of each endpoint, by URL (credentials redacted).
+  std::map<std::string, EndpointCounters> endpoints;
 
   // Adds `other` into this (for totals across chunks).
   void Add(const EngineCounters& other);

@@ -56,6 +56,18 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& registry) {
                   .Register(registry)
                   .Add({}, prometheus::Histogram::BucketBoundaries(kLatencyBounds.begin(),
                                                                    kLatencyBounds.end()));
+  endpoint_requests_ = &prometheus::BuildCounter()
+                            .Name("sieve_worker_endpoint_requests_total")
+                            .Help("HTTP attempts to one endpoint of a pool, by status class")
+                            .Register(registry);
+  endpoint_latency_ = &prometheus::BuildHistogram()
+                           .Name("sieve_worker_endpoint_request_duration_seconds")
+                           .Help("Duration of one HTTP attempt to one endpoint of a pool")
+                           .Register(registry);
+  endpoint_cooldown_ = &prometheus::BuildGauge()
+                            .Name("sieve_worker_endpoint_in_cooldown")
+                            .Help("1 while the pool's endpoint rests after repeated failures")
+                            .Register(registry);
   in_flight_ = &GaugeOf(registry, "sieve_worker_requests_in_flight", "HTTP requests in flight");
   concurrency_ = &GaugeOf(registry, "sieve_worker_concurrency_limit",
                           "Requests allowed in flight now (adaptive concurrency, summed over jobs)");
@@ -91,6 +103,24 @@ void WorkerMetrics::CountChunk(const EngineCounters& c) {
   answers_invalid_->Increment(static_cast<double>(c.answers_invalid));
   std::vector<double> buckets(c.latency.buckets.begin(), c.latency.buckets.end());
   latency_->ObserveMultiple(buckets, c.latency.sum_seconds);
+  for (const auto& [url, e] : c.endpoints) {
+    std::array<uint64_t, kClassCount> classes{};
+    for (const auto& [status, count] : e.http_status) classes[ClassOf(status)] += count;
+    for (int i = 0; i < kClassCount; ++i) {
+      if (classes[i] == 0) continue;
+      endpoint_requests_->Add({{"endpoint", url}, {"class", kClassNames[i]}})
+          .Increment(static_cast<double>(classes[i]));
+    }
+    std::vector<double> counts(e.latency.buckets.begin(), e.latency.buckets.end());
+    endpoint_latency_
+        ->Add({{"endpoint", url}},
+              prometheus::Histogram::BucketBoundaries(kLatencyBounds.begin(), kLatencyBounds.end()))
+        .ObserveMultiple(counts, e.latency.sum_seconds);
+  }
+}
+
+void WorkerMetrics::SampleEndpoint(const std::string& endpoint, bool in_cooldown) {
+  endpoint_cooldown_->Add({{"endpoint", endpoint}}).Set(in_cooldown ? 1 : 0);
 }
 
 void WorkerMetrics::Sample(const WorkerCounters& counters, int in_flight, int concurrency_limit,

@@ -12,6 +12,10 @@
 //   chunks_labelled_total, chunks_delivered_total, results_resent_total,
 //   broker_reconnects_total, messages_refused_total                         counters
 //   requests_in_flight, concurrency_limit, chunks_in_progress     gauges (sampled by the loop)
+// With endpoint pools (worker/endpoint_pool.h), per member (URL without credentials):
+//   endpoint_requests_total{endpoint,class}   counter, as http_requests_total
+//   endpoint_request_duration_seconds{endpoint} histogram
+//   endpoint_in_cooldown{endpoint}            gauge, 1 while resting after failures (sampled)
 //
 // Cost: the engine counts per chunk (EngineCounters, with attempt latencies already bucketed);
 // CountChunk folds one chunk in with a handful of atomic adds and one histogram update, so
@@ -27,6 +31,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 #include "common/counter_mirror.h"
 #include "worker/row_batch.h"
@@ -55,6 +60,8 @@ class WorkerMetrics {
   void CountChunk(const EngineCounters& counters);
   void Sample(const WorkerCounters& counters, int in_flight, int concurrency_limit,
               size_t chunks_in_progress);
+  // Sets endpoint_in_cooldown for one pool member (URL without credentials).
+  void SampleEndpoint(const std::string& endpoint, bool in_cooldown);
 
  private:
   prometheus::Counter* rows_ok_;
@@ -65,6 +72,9 @@ class WorkerMetrics {
   prometheus::Counter* completion_tokens_;
   prometheus::Counter* answers_invalid_;
   prometheus::Histogram* latency_;
+  prometheus::Family<prometheus::Counter>* endpoint_requests_;
+  prometheus::Family<prometheus::Histogram>* endpoint_latency_;
+  prometheus::Family<prometheus::Gauge>* endpoint_cooldown_;
   prometheus::Gauge* in_flight_;
   prometheus::Gauge* concurrency_;
   prometheus::Gauge* chunks_in_progress_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <unistd.h>
 
@@ -63,6 +64,7 @@ EngineOptions EngineOptionsFor(const proto::JobSpec& spec, const WorkerNodeOptio
   EngineOptions o;
   o.shared_budget = budget;
   o.endpoint = spec.endpoint;
+  o.endpoints = spec.endpoints;  // a pool of replicas (worker/endpoint_pool.h), or empty
   o.concurrency = spec.concurrency > 0 ? std::min<int>(spec.concurrency, node.concurrency)
                                        : node.concurrency;
   o.adaptive = node.adaptive;
@@ -193,10 +195,17 @@ void WorkerNode::DriveEngines() {
 void WorkerNode::SampleMetrics() {
   int in_flight = 0;
   int limit = 0;
+  std::map<std::string, bool> cooling;  // endpoint pools' members: resting in any job's pool
   for (const auto& [job, slot] : engines_) {
     in_flight += slot.engine->in_flight();
     limit += slot.engine->concurrency_limit();
+    if (const EndpointPool* pool = slot.engine->pool(); pool != nullptr) {
+      for (size_t e = 0; e < pool->size(); ++e) {
+        cooling[pool->name(static_cast<int>(e))] |= pool->in_cooldown(static_cast<int>(e));
+      }
+    }
   }
+  for (const auto& [endpoint, in_cooldown] : cooling) metrics_.SampleEndpoint(endpoint, in_cooldown);
   limit = std::min(limit, budget_.capacity());  // the engines share the worker's budget
   counters_.reconnects = broker_->reconnects();
   counters_.messages_refused = broker_->refused() + collector_inbox_.refused();

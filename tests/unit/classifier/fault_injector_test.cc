@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
 
 namespace sieve::classifier {
 namespace {
@@ -75,6 +77,21 @@ TEST(FaultInjectorTest, ValidateRejectsBadRates) {
   EXPECT_TRUE(options.Validate().ok());
   options.garbage_rate = 1.5;
   EXPECT_FALSE(options.Validate().ok());
+}
+
+}  // namespace
+}  // namespace sieve::classifier
+
+namespace sieve::classifier {
+namespace {
+
+TEST(FaultInjectorTest, FailFirstMsFailsEverythingThenNothing) {
+  FaultOptions options;
+  options.fail_first_ms = 300;
+  FaultInjector injector(options);
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(injector.Decide().fault, Fault::kFail);
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(injector.Decide().fault, Fault::kNone);
 }
 
 }  // namespace

@@ -127,6 +127,7 @@ JobSpec SampleJobSpec() {
                  "0.15,0.6"};
   spec.max_cost = "2.5";
   spec.max_tokens = 1000000;
+  spec.endpoints = {"http://model:8000/classify", "http://model-2:8000/classify"};
   return spec;
 }
 

@@ -144,3 +144,37 @@ TEST(ChunkTrackerTemplateTest, RendersBatchesAndRefusesAnUnknownColumn) {
 
 }  // namespace
 }  // namespace sieve
+
+namespace sieve {
+namespace {
+
+// The budget spent to its last retry without a refusal still marks the chunk as stopped for
+// want of it, so the worker relabels it instead of committing error rows.
+TEST(ChunkTrackerBudgetTest, FailFastOnASpentBudgetSaysTheBudgetIsSpent) {
+  EngineOptions options;
+  options.endpoint = "http://model.example/classify";
+  options.fail_fast_streak = 2;
+  options.retry_budget_min = 2;
+  options.retry_budget_ratio = 0;
+  auto tracker = ChunkTracker::Create(1, Batch(10), options, 0);
+  ASSERT_TRUE(tracker.ok());
+  AttemptOutcome refused;
+  refused.kind = AttemptClass::kRetryable;
+  refused.transport_error = "connect";
+  refused.reason = "cannot connect: Connection refused";
+  for (int i = 0; i < 2; ++i) {
+    std::optional<Call> call = (*tracker)->NextCall();
+    ASSERT_TRUE(call.has_value());
+    (*tracker)->RecordAttempt(refused, microseconds(100));
+    ASSERT_TRUE((*tracker)->TryConsumeRetry());  // the last retry of the budget
+    (*tracker)->Fail(call->rows[0], refused.reason);
+  }
+  ASSERT_TRUE((*tracker)->ShouldFailFast());
+  (*tracker)->FailUnsent();
+  ChunkLabels result = (*tracker)->TakeResult(1);
+  EXPECT_TRUE(result.counters.retry_budget_exhausted);
+  EXPECT_EQ(result.counters.rows_not_sent, 8u);
+}
+
+}  // namespace
+}  // namespace sieve

@@ -93,3 +93,44 @@ TEST(WorkerMetricsTest, SampleSetsGaugesAndMirrorsCounters) {
 
 }  // namespace
 }  // namespace sieve
+
+namespace sieve {
+namespace {
+
+using testing::MetricValue;
+
+TEST(WorkerMetricsTest, CountsEachEndpointOfAPool) {
+  prometheus::Registry registry;
+  WorkerMetrics metrics(registry);
+  EngineCounters c;
+  EndpointCounters& a = c.endpoints["http://a/classify"];
+  a.http_status = {{200, 40}, {0, 3}};
+  for (int i = 0; i < 43; ++i) a.latency.Observe(std::chrono::milliseconds(2));
+  EndpointCounters& b = c.endpoints["http://b/classify"];
+  b.http_status = {{200, 10}, {500, 2}, {429, 1}};
+  for (int i = 0; i < 13; ++i) b.latency.Observe(std::chrono::milliseconds(60));
+  metrics.CountChunk(c);
+  metrics.CountChunk(c);
+  auto requests = [&](const char* url, const char* cls) {
+    return MetricValue(registry, "sieve_worker_endpoint_requests_total",
+                       {{"endpoint", url}, {"class", cls}});
+  };
+  EXPECT_EQ(requests("http://a/classify", "2xx"), 80);
+  EXPECT_EQ(requests("http://a/classify", "transport_error"), 6);
+  EXPECT_EQ(requests("http://b/classify", "5xx"), 4);
+  EXPECT_EQ(requests("http://b/classify", "429"), 2);
+  EXPECT_EQ(MetricValue(registry, "sieve_worker_endpoint_request_duration_seconds",
+                        {{"endpoint", "http://b/classify"}}),
+            26);
+  metrics.SampleEndpoint("http://b/classify", true);
+  EXPECT_EQ(MetricValue(registry, "sieve_worker_endpoint_in_cooldown",
+                        {{"endpoint", "http://b/classify"}}),
+            1);
+  metrics.SampleEndpoint("http://b/classify", false);
+  EXPECT_EQ(MetricValue(registry, "sieve_worker_endpoint_in_cooldown",
+                        {{"endpoint", "http://b/classify"}}),
+            0);
+}
+
+}  // namespace
+}  // namespace sieve
