@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "worker/request_budget.h"
+#include "worker/request_gate.h"
 #include "worker/retry_policy.h"
 
 namespace sieve {
@@ -64,6 +65,9 @@ struct EngineOptions {
   // Shared with the other engines of the same worker (worker/request_budget.h); not owned,
   // must outlive the engine. Null: only `concurrency` bounds this engine.
   RequestBudget* shared_budget = nullptr;
+  // Rate-limited jobs (docs/limits.md): asked before every request; told of 429s and usage.
+  // Not owned, must outlive the engine. Null: no rate limit.
+  RequestGate* gate = nullptr;
 };
 
 // OK when the options are usable; InvalidArgument naming the flag otherwise (also --http h2c
