@@ -57,6 +57,7 @@ Result<std::unique_ptr<Broker>> Broker::Create(zmq::context_t& context, BrokerOp
   std::unique_ptr<Broker> broker(new Broker(context, std::move(options), std::move(*book)));
   broker->RecoverChunkVerdicts();
   broker->RecoverUsage();
+  broker->JoinQuotas();
   if (broker->options_.curve.enabled()) {
     if (broker->options_.allow_dir.empty()) {
       return Status::InvalidArgument("CURVE keys need an allow-list directory (--allow DIR)");
@@ -83,9 +84,11 @@ Broker::Broker(zmq::context_t& context, BrokerOptions options, std::unique_ptr<J
       options_(std::move(options)),
       book_(std::move(book)),
       socket_(context_, zmq::socket_type::router),
+      quota_(*options_.clock, options_.quota, options_.limits),
       registry_(options_.metrics_registry ? options_.metrics_registry
                                           : std::make_shared<prometheus::Registry>()),
-      metrics_(*registry_) {
+      metrics_(*registry_),
+      quota_metrics_(*registry_) {
   ConfigureSocket(socket_);
   socket_.set(zmq::sockopt::router_mandatory, 1);
 }
@@ -177,6 +180,9 @@ void Broker::Handle(const std::string& peer, const std::string& user_id,
                      Status::PermissionDenied("job " + m.job_id + " belongs to another client"));
             }
           },
+          [&](const proto::PermitAsk& m) { OnPermitAsk(peer, m); },
+          [&](const proto::RateLimited& m) { OnRateLimited(peer, m); },
+          [&](const proto::LimitsQuery& m) { OnLimits(peer, m); },
           [&](const proto::ErrorReply& m) {
             spdlog::warn("peer {} reported: {}", IdentityToString(peer), m.message);
           },
@@ -250,6 +256,7 @@ void Broker::OnDisconnect(const std::string& peer) {
   if (it == workers_.end()) return;
   spdlog::info("worker {} left", it->second.name);
   workers_.erase(it);
+  quota_.WorkerGone(peer);
   for (const Lease& lease : leases_.TakeByWorker(peer)) {
     HandBack(lease, LeaseEnd::kReturned, "worker left");
   }
@@ -320,6 +327,7 @@ void Broker::OnJobDone(const proto::JobDone& done) {
   JobEntry* job = book_->Find(done.job_id);
   if (job == nullptr || job->record.state == JobState::kDone) return;
   secrets_.Drop(done.job_id);
+  quota_.Leave(done.job_id);
   Status s = book_->MarkDone(done.job_id, done.output_path);
   if (!s.ok()) {
     spdlog::error("job {}: cannot record completion: {}", done.job_id, s.ToString());
@@ -362,6 +370,10 @@ void Broker::OnSubmit(const std::string& peer, const std::string& client,
                               std::to_string(options_.max_jobs_per_client) +
                               "); wait for one to finish or cancel one");
   }
+  if (limits.ok()) {
+    Result<QuotaLimits> asked = LimitsOfSpec(submit.spec);  // a bad --rate is refused up front
+    if (!asked.ok()) limits = asked.status();
+  }
   if (!limits.ok()) {
     spdlog::warn("refused a job from {}: {}", client.substr(0, 16), limits.message());
     Refuse(peer, submit.request_id, limits);
@@ -376,6 +388,8 @@ void Broker::OnSubmit(const std::string& peer, const std::string& client,
     return;
   }
   if (!credentials.empty()) secrets_.Put(*id, std::move(credentials));
+  Status joined = quota_.Join(*id, submit.spec);  // checked above: cannot fail
+  if (!joined.ok()) spdlog::error("job {}: {}", *id, joined.ToString());
   spdlog::info("job {} ({}) submitted, endpoint {}", *id, submit.spec.name,
                RedactUrl(submit.spec.endpoint));
   if (collector_connected()) OpenJobAtCollector(*book_->Find(*id));
@@ -535,6 +549,7 @@ void Broker::Publish(int64_t now) {
     snapshot.oldest_lease_age_seconds = static_cast<double>(std::max<int64_t>(0, now - *oldest)) / 1e3;
   }
   metrics_.Publish(snapshot);
+  quota_metrics_.Publish(quota_.KeyStatus(), now);
   status_board_.Publish(std::move(snapshot.jobs), std::move(snapshot.workers));
 }
 
@@ -581,6 +596,7 @@ void Broker::ReapDeadPeers(int64_t now) {
     std::string id = it->first;
     std::string name = it->second.name;
     it = workers_.erase(it);
+    quota_.WorkerGone(id);
     std::vector<Lease> held = leases_.TakeByWorker(id);
     RecordDeath(name, held);
     for (const Lease& lease : held) HandBack(lease, LeaseEnd::kLost, "worker lost");
@@ -885,6 +901,7 @@ void Broker::ForgetJob(const std::string& job_id) {
   secrets_.Drop(job_id);
   usage_.Forget(job_id);
   budget_.Forget(job_id);
+  quota_.Leave(job_id);
   // backoff_ and alone_ entries of the job are skipped when they come up (Dispatchable).
 }
 

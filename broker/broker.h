@@ -53,6 +53,8 @@
 #include "broker/job_secrets.h"
 #include "broker/job_usage.h"
 #include "broker/lease_table.h"
+#include "broker/quota_metrics.h"
+#include "broker/quota_service.h"
 #include "net/curve.h"
 #include "net/message_inbox.h"
 #include "net/zap_authenticator.h"
@@ -95,6 +97,10 @@ struct BrokerOptions {
   int64_t retain_ms = int64_t{3600} * 1000;            // 1 h
   int64_t purge_ms = int64_t{7} * 24 * 3600 * 1000;    // 7 days
   uint32_t retention_check_ms = 5000;  // how often the two are looked at
+  // Cluster-wide rate limits (docs/limits.md): permit TTL, burst, and the operator's caps by
+  // limit key (`--limit NAME=600/min,tokens=90000/min`).
+  QuotaOptions quota;
+  std::map<std::string, QuotaLimits> limits;
 };
 
 class Broker {
@@ -175,6 +181,11 @@ class Broker {
   void CheckBudgets();
   // After a restart: each job's committed usage from the store.
   void RecoverUsage();
+  // Rate limits (broker_quota.cc).
+  void OnPermitAsk(const std::string& peer, const proto::PermitAsk& ask);
+  void OnRateLimited(const std::string& peer, const proto::RateLimited& report);
+  void OnLimits(const std::string& peer, const proto::LimitsQuery& query);
+  void JoinQuotas();  // after a restart: the active jobs use their keys again
 
   // Periodic work.
   void SendHeartbeats(int64_t now);
@@ -236,10 +247,12 @@ class Broker {
   JobSecrets secrets_;  // credential headers, in memory only (broker/job_secrets.h)
   JobUsage usage_;  // tokens of committed chunks, per job (from COMMITTED)
   BudgetGate budget_;  // --max-cost / --max-tokens (broker/budget_gate.h)
+  QuotaService quota_;  // rate limits and permits (broker/quota_service.h)
   int64_t next_heartbeat_ms_ = 0;
   BrokerCounters counters_;
   std::shared_ptr<prometheus::Registry> registry_;
   BrokerMetrics metrics_;
+  QuotaMetrics quota_metrics_;
   StatusBoard status_board_;
   int64_t next_publish_ms_ = 0;
 };

@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
   app.add_option("--lost-backoff-max-ms", options.lost_backoff_max_ms,
                  "The longest wait before a lost chunk runs again")
       ->capture_default_str();
+  std::vector<std::string> limit_flags;
+  app.add_option("--limit", limit_flags,
+                 "Cap of a limit key, NAME=600/min[,tokens=90000/min] (repeatable): jobs naming "
+                 "--limit-key NAME get at most this, whatever they ask (docs/limits.md)");
   sieve::AddSecurityFlags(app, security, {.accepts_peers = true});
   sieve::AddDaemonFlags(app, daemon);
   if (auto exit_code = sieve::ParseLayeredConfig(app, argc, argv)) return *exit_code;
@@ -64,6 +68,14 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  for (const std::string& flag : limit_flags) {
+    auto parsed = sieve::ParseLimitFlag(flag);
+    if (!parsed.ok()) {
+      spdlog::error("{}", parsed.status().message());
+      return 2;
+    }
+    options.limits[parsed->first] = parsed->second;
+  }
   for (auto [text, out] : {std::pair{&retain, &options.retain_ms},
                            std::pair{&purge_after, &options.purge_ms}}) {
     sieve::Result<int64_t> ms = sieve::ParseDuration(*text);

@@ -37,6 +37,10 @@ struct ClassifierOptions {
   std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
   std::size_t max_batch = 1000;          // larger /classify/batch arrays get 413
   FaultOptions faults;
+  // The server's own quota (classifier/quota_window.h): requests and tokens per minute beyond
+  // which classify requests get 429 with Retry-After and x-ratelimit-* headers. 0: none.
+  std::uint64_t rpm = 0;
+  std::uint64_t tpm = 0;
   // How POST /v1/chat/completions words its answer (chat_codec.h); noisy_rate is the share of
   // noisy answers that name a label that does not exist (drawn from an RNG seeded by faults.seed).
   AnswerStyle answer_style = AnswerStyle::kPlain;

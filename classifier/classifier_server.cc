@@ -29,6 +29,7 @@
 
 #include "classifier/chat_codec.h"
 #include "classifier/model_file.h"
+#include "classifier/quota_window.h"
 #include "classifier/request_codec.h"
 #include "classifier/server_metrics.h"
 
@@ -81,6 +82,7 @@ class ClassifierServer::Impl {
       : options_(std::move(options)),
         model_(std::move(model)),
         faults_(options_.faults),
+        quota_(options_.rpm, options_.tpm),
         answer_rng_(options_.faults.seed) {}
 
   Status Run();
@@ -98,6 +100,7 @@ class ClassifierServer::Impl {
   void RegisterRoutes();
   void HandleClassify(const httplib::Request& req, httplib::Response& res, Api api);
   bool AnswerFault(Fault fault, httplib::Response& res);
+  bool AdmitWithinQuota(const httplib::Request& req, httplib::Response& res);
   void Classify(const httplib::Request& req, httplib::Response& res, bool batch);
   void ChatComplete(const httplib::Request& req, httplib::Response& res);
   // Waits for `duration` or until Stop(); returns false when stopping.
@@ -106,6 +109,7 @@ class ClassifierServer::Impl {
   const ClassifierOptions options_;
   const std::shared_ptr<const NaiveBayesModel> model_;
   FaultInjector faults_;
+  QuotaWindow quota_;
   ServerMetrics metrics_;
   httplib::Server server_;
   std::thread listener_;
@@ -253,6 +257,7 @@ void ClassifierServer::Impl::HandleClassify(const httplib::Request& req, httplib
     res.set_content(FormatDetail("server busy: more than --max-inflight requests"), kJson);
     return;
   }
+  if (quota_.enabled() && !AdmitWithinQuota(req, res)) return;
   const FaultDecision decision = faults_.Decide();
   bool running = WaitUnlessStopping(decision.delay);
   if (running && decision.fault == Fault::kHang) {
@@ -267,6 +272,33 @@ void ClassifierServer::Impl::HandleClassify(const httplib::Request& req, httplib
   if (AnswerFault(decision.fault, res)) return;
   if (api == Api::kChat) return ChatComplete(req, res);
   Classify(req, res, api == Api::kBatch);
+}
+
+// --rpm / --tpm: false (after answering 429) when the request does not fit the window.
+bool ClassifierServer::Impl::AdmitWithinQuota(const httplib::Request& req,
+                                              httplib::Response& res) {
+  const uint64_t tokens = (req.body.size() + 3) / 4;
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  const QuotaVerdict verdict = quota_.Admit(tokens, now_ms);
+  if (verdict.admitted) return true;
+  metrics_.CountFault("rate_limit");
+  res.status = 429;
+  res.set_header("Retry-After", std::to_string(verdict.retry_after_s));
+  const std::string reset = std::to_string(verdict.reset_ms) + "ms";
+  if (options_.rpm > 0) {
+    res.set_header("x-ratelimit-limit-requests", std::to_string(options_.rpm));
+    res.set_header("x-ratelimit-remaining-requests", std::to_string(verdict.remaining_requests));
+    res.set_header("x-ratelimit-reset-requests", reset);
+  }
+  if (options_.tpm > 0) {
+    res.set_header("x-ratelimit-limit-tokens", std::to_string(options_.tpm));
+    res.set_header("x-ratelimit-remaining-tokens", std::to_string(verdict.remaining_tokens));
+    res.set_header("x-ratelimit-reset-tokens", reset);
+  }
+  res.set_content(FormatDetail("rate limit reached (--rpm/--tpm)"), kJson);
+  return false;
 }
 
 bool ClassifierServer::Impl::AnswerFault(Fault fault, httplib::Response& res) {

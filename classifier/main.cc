@@ -57,6 +57,11 @@ void AddServeFlags(CLI::App& app, Flags& f) {
   app.add_option("--max-inflight", s.max_inflight,
                  "answer 503 beyond N concurrent classify "
                  "requests (0: no limit)");
+  app.add_option("--rpm", s.rpm,
+                 "answer 429 (Retry-After, x-ratelimit-*) beyond N classify requests per "
+                 "minute, over a sliding 60 s window (0: no limit)");
+  app.add_option("--tpm", s.tpm,
+                 "the same for tokens per minute; a request's tokens are ceil(body bytes / 4)");
   app.add_option("--max-body-bytes", s.max_body_bytes, "answer 413 to larger bodies")
       ->capture_default_str();
   app.add_option("--max-batch", s.max_batch, "answer 413 to larger batches")->capture_default_str();

@@ -8,6 +8,7 @@
 #include "client/commands.h"
 #include "client/endpoint_flags.h"
 #include "client/exit_codes.h"
+#include "client/limits_command.h"
 #include "client/llm_spec.h"
 #include "client/resume_command.h"
 #include "client/run_command.h"
@@ -86,6 +87,13 @@ void AddJobFlags(CLI::App* cmd, JobFlags& flags) {
                   "`sieve resume` carries on (exit 4)");
   cmd->add_option("--max-tokens", spec.max_tokens,
                   "The same, counted in tokens (prompt + completion)");
+  cmd->add_option("--rate", spec.rate,
+                  "Requests per second or minute for the whole job, across every worker "
+                  "(e.g. 600/min, 10/s; docs/limits.md)");
+  cmd->add_option("--token-rate", spec.token_rate,
+                  "Tokens per minute for the whole job (estimated, then corrected by usage)");
+  cmd->add_option("--limit-key", spec.limit_key,
+                  "Jobs naming the same key share one quota (default: the job alone)");
 }
 
 // False (after saying why) when --body-template @file cannot be read.
@@ -99,6 +107,10 @@ bool FinishJobFlags(JobFlags& flags) {
   const sieve::Status endpoints = sieve::ApplyEndpointFlags(flags.endpoints, &flags.request.spec);
   if (!endpoints.ok()) {
     std::fprintf(stderr, "sieve: %s\n", endpoints.message().c_str());
+    return false;
+  }
+  if (sieve::Status rates = sieve::CheckRateFlags(flags.request.spec); !rates.ok()) {
+    std::fprintf(stderr, "sieve: %s\n", rates.message().c_str());
     return false;
   }
   flags.request.spec.timeout_ms = static_cast<uint32_t>(flags.timeout_s * 1000);
@@ -199,6 +211,11 @@ int main(int argc, char** argv) {
   workers_cmd->add_flag("--json", client.json, "Print JSON");
   add_broker(workers_cmd);
 
+  CLI::App* limits_cmd =
+      app.add_subcommand("limits", "Show the rate-limit keys: limits, current rate, pauses");
+  limits_cmd->add_flag("--json", client.json, "Print JSON");
+  add_broker(limits_cmd);
+
   std::string key_dir = ".";
   std::string key_name;
   CLI::App* keygen_cmd =
@@ -248,5 +265,6 @@ int main(int argc, char** argv) {
   if (*fetch_cmd) return sieve::FetchCommand(client, job_id, output);
   if (*resume_cmd) return sieve::ResumeCommand(client, job_id, resume);
   if (*workers_cmd) return sieve::WorkersCommand(client);
+  if (*limits_cmd) return sieve::LimitsCommand(client);
   return sieve::kExitUsage;
 }

@@ -8,6 +8,8 @@ bool BrokerAccepts(PeerRole role, Command command) {
   switch (command) {
     case Command::kReady:
     case Command::kRelease:
+    case Command::kPermitAsk:
+    case Command::kRateLimited:
       return role == PeerRole::kAny || role == PeerRole::kWorker;
     case Command::kCollectorReady:
     case Command::kCommitted:
@@ -20,6 +22,7 @@ bool BrokerAccepts(PeerRole role, Command command) {
     case Command::kResume:
     case Command::kStatus:
     case Command::kWorkers:
+    case Command::kLimits:
       return role == PeerRole::kAny || role == PeerRole::kClient;
     case Command::kHeartbeat:
     case Command::kDisconnect:

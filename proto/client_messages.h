@@ -270,6 +270,31 @@ struct ResumeReply {
   }
 };
 
+// LIMITS: the broker's limit keys (`sieve limits`).
+struct LimitsQuery {  // LIMITS
+  static constexpr Command kCommand = Command::kLimits;
+  std::uint64_t request_id = 0;
+
+  bool operator==(const LimitsQuery&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+  }
+};
+
+struct LimitsReply {
+  static constexpr Command kCommand = Command::kLimitsReply;
+  std::uint64_t request_id = 0;
+  std::vector<LimitInfo> keys;
+
+  bool operator==(const LimitsReply&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("request_id", m.request_id, Rule::kRequired);
+    v.Field("keys", m.keys, Rule::kRequired);
+  }
+};
+
 struct ErrorReply {  // ERROR
   static constexpr Command kCommand = Command::kError;
   std::optional<std::uint64_t> request_id;  // of the refused request, when known

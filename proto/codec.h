@@ -37,6 +37,7 @@ using Message =
                  CollectorReady, JobOpen, JobSealed, JobCancel, Committed, JobDone, Submit,
                  Submitted, Chunk, ChunkAck, Seal, Sealed, StatusQuery, StatusReply, WorkersQuery,
                  WorkersReply, Cancel, CancelReply, Fetch, FetchReply, Resume, ResumeReply,
+                 PermitAsk, PermitGrant, RateLimited, PermitsVoid, LimitsQuery, LimitsReply,
                  ErrorReply>;
 static_assert(std::variant_size_v<Message> == kCommandCount);
 

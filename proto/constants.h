@@ -62,17 +62,25 @@ enum class Command : std::uint8_t {
   kFetchReply,    // L->C
   kResume,        // C->B
   kResumeReply,   // B->C
+  // Cluster-wide rate limits (docs/limits.md)
+  kPermitAsk,     // W->B  permits for a rate-limited job, with token corrections
+  kPermitGrant,   // B->W  permits granted (count, tokens, ttl)
+  kRateLimited,   // W->B  the endpoint answered 429 (or 503 + Retry-After)
+  kPermitsVoid,   // B->W  drop the permits held for a job (its key is paused)
+  kLimits,        // C->B
+  kLimitsReply,   // B->C
   // Any direction
   kError,
 };
 
-inline constexpr std::array<std::string_view, 31> kCommandNames = {
+inline constexpr std::array<std::string_view, 37> kCommandNames = {
     "READY",     "ASSIGN",       "HEARTBEAT",       "RELEASE",      "DROP_JOB",   "DISCONNECT",
     "RESULT",    "RESULT_ACK",   "COLLECTOR_READY", "JOB_OPEN",     "JOB_SEALED", "JOB_CANCEL",
     "COMMITTED", "JOB_DONE",     "SUBMIT",          "SUBMITTED",    "CHUNK",      "CHUNK_ACK",
     "SEAL",      "SEALED",       "STATUS",          "STATUS_REPLY", "WORKERS",    "WORKERS_REPLY",
     "CANCEL",    "CANCEL_REPLY", "FETCH",           "FETCH_REPLY",  "RESUME",
-    "RESUME_REPLY", "ERROR",
+    "RESUME_REPLY", "PERMIT_ASK",   "PERMIT_GRANT",    "RATE_LIMITED", "PERMITS_VOID",
+    "LIMITS",       "LIMITS_REPLY", "ERROR",
 };
 inline constexpr std::size_t kCommandCount = kCommandNames.size();
 static_assert(static_cast<std::size_t>(Command::kError) + 1 == kCommandCount);

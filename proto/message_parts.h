@@ -96,6 +96,11 @@ struct JobSpec {
   // An endpoint pool (docs/architecture.md): every URL, the first equal to `endpoint`; each
   // takes the same request. Empty: `endpoint` alone. An older worker sends to `endpoint` only.
   std::vector<std::string> endpoints;
+  // Cluster-wide rate limits (docs/limits.md). Rates as written on the command line
+  // ("600/min", common/rate.h); empty: none. The limit key defaults to the job id.
+  std::string rate;        // requests of the whole job
+  std::string token_rate;  // tokens (estimated before sending, corrected by usage)
+  std::string limit_key;   // jobs naming the same key share one quota
 
   bool operator==(const JobSpec&) const = default;
   template <typename M, typename V>
@@ -122,6 +127,36 @@ struct JobSpec {
     v.Field("max_cost", m.max_cost, Rule::kOptional);
     v.Field("max_tokens", m.max_tokens, Rule::kOptional);
     v.Field("endpoints", m.endpoints, Rule::kOptional);
+    v.Field("rate", m.rate, Rule::kOptional);
+    v.Field("token_rate", m.token_rate, Rule::kOptional);
+    v.Field("limit_key", m.limit_key, Rule::kOptional);
+  }
+};
+
+// One limit key in a LIMITS_REPLY (docs/limits.md).
+struct LimitInfo {
+  std::string key;
+  std::string rate;        // effective request limit ("600/min"); empty: none
+  std::string token_rate;  // effective token limit; empty: none
+  std::uint64_t granted_last_minute = 0;  // requests granted over the last 60 s
+  std::uint64_t paused_ms = 0;            // how long the key stays paused; 0: not paused
+  std::uint64_t pauses = 0;
+  std::uint64_t rate_limited = 0;  // 429s reported by workers
+  std::uint64_t granted = 0;       // requests granted in all
+  std::vector<std::string> jobs;   // jobs using the key
+
+  bool operator==(const LimitInfo&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("key", m.key, Rule::kRequired);
+    v.Field("rate", m.rate, Rule::kOptional);
+    v.Field("token_rate", m.token_rate, Rule::kOptional);
+    v.Field("granted_last_minute", m.granted_last_minute, Rule::kOptional);
+    v.Field("paused_ms", m.paused_ms, Rule::kOptional);
+    v.Field("pauses", m.pauses, Rule::kOptional);
+    v.Field("rate_limited", m.rate_limited, Rule::kOptional);
+    v.Field("granted", m.granted, Rule::kOptional);
+    v.Field("jobs", m.jobs, Rule::kOptional);
   }
 };
 

@@ -128,6 +128,89 @@ struct Disconnect {
   }
 };
 
+// ------------------------------------------------ worker <-> broker: rate limits (limits.md)
+
+// W->B: "grant me up to `want` requests of this job, each about `tokens_each` tokens". Also
+// carries the token corrections since the last ask: the answers' real usage against what the
+// permits charged (both sums, so the broker debits actual - charged, which may be negative).
+struct PermitAsk {
+  static constexpr Command kCommand = Command::kPermitAsk;
+  std::string job_id;
+  std::uint32_t want = 0;
+  std::uint64_t tokens_each = 0;
+  std::uint64_t tokens_actual = 0;   // usage of answered requests since the last ask
+  std::uint64_t tokens_charged = 0;  // what their permits charged
+
+  bool operator==(const PermitAsk&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("want", m.want, Rule::kRequired);
+    v.Field("tokens_each", m.tokens_each, Rule::kOptional);
+    v.Field("tokens_actual", m.tokens_actual, Rule::kOptional);
+    v.Field("tokens_charged", m.tokens_charged, Rule::kOptional);
+  }
+};
+
+// B->W: `count` requests of the job may start within `ttl_ms` of receipt; after that the
+// permits are void. count == 0 with paused_ms > 0: the key is paused that long.
+struct PermitGrant {
+  static constexpr Command kCommand = Command::kPermitGrant;
+  std::string job_id;
+  std::uint32_t count = 0;
+  std::uint64_t tokens = 0;  // tokens the permits charged (0 without a token limit)
+  std::uint32_t ttl_ms = 0;
+  std::uint32_t paused_ms = 0;
+  std::uint32_t unlimited = 0;  // 1: the job's key has no limit; the worker stops asking
+
+  bool operator==(const PermitGrant&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("count", m.count, Rule::kRequired);
+    v.Field("tokens", m.tokens, Rule::kOptional);
+    v.Field("ttl_ms", m.ttl_ms, Rule::kRequired);
+    v.Field("paused_ms", m.paused_ms, Rule::kOptional);
+    v.Field("unlimited", m.unlimited, Rule::kOptional);
+  }
+};
+
+// W->B: the endpoint answered 429 (or 503 with Retry-After) for a request of the job, or its
+// x-ratelimit-* headers said the quota is spent. Pauses the job's key cluster-wide.
+struct RateLimited {
+  static constexpr Command kCommand = Command::kRateLimited;
+  std::string job_id;
+  std::uint32_t http_status = 0;
+  std::uint64_t retry_after_ms = 0;  // Retry-After, 0 when absent
+  // x-ratelimit-remaining-requests / -reset-requests when the answer had them.
+  std::optional<std::uint64_t> remaining_requests;
+  std::uint64_t reset_requests_ms = 0;
+
+  bool operator==(const RateLimited&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("http_status", m.http_status, Rule::kOptional);
+    v.Field("retry_after_ms", m.retry_after_ms, Rule::kOptional);
+    v.Field("remaining_requests", m.remaining_requests, Rule::kOptional);
+    v.Field("reset_requests_ms", m.reset_requests_ms, Rule::kOptional);
+  }
+};
+
+// B->W: drop every permit held for the job now (its key was paused for `paused_ms`).
+struct PermitsVoid {
+  static constexpr Command kCommand = Command::kPermitsVoid;
+  std::string job_id;
+  std::uint32_t paused_ms = 0;
+
+  bool operator==(const PermitsVoid&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("paused_ms", m.paused_ms, Rule::kOptional);
+  }
+};
+
 // ---------------------------------------------------------------- worker <-> collector
 
 struct ChunkResult {  // RESULT

@@ -1,6 +1,8 @@
 #include "worker/attempt_outcome.h"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cstdio>
 
 namespace sieve {
@@ -116,6 +118,43 @@ std::string FinalReason(const AttemptOutcome& last, int attempts) {
   const std::string count = std::to_string(attempts) + " attempts";
   if (last.http_status != 0) return last.reason + " after " + count;
   return last.reason + " (" + count + ")";
+}
+
+}  // namespace sieve
+
+namespace sieve {
+
+int64_t ParseRateLimitRemaining(std::string_view value) {
+  int64_t n = -1;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size() || n < 0) return -1;
+  return n;
+}
+
+int64_t ParseRateLimitReset(std::string_view value) {
+  double total_ms = 0;
+  size_t at = 0;
+  bool any = false;
+  while (at < value.size()) {
+    size_t start = at;
+    while (at < value.size() && (std::isdigit(static_cast<unsigned char>(value[at])) ||
+                                 value[at] == '.')) {
+      ++at;
+    }
+    if (at == start) return 0;
+    double number = 0;
+    auto [end, ec] = std::from_chars(value.data() + start, value.data() + at, number);
+    if (ec != std::errc() || end != value.data() + at) return 0;
+    size_t unit_start = at;
+    while (at < value.size() && std::isalpha(static_cast<unsigned char>(value[at]))) ++at;
+    std::string_view unit = value.substr(unit_start, at - unit_start);
+    double scale = unit == "ms" ? 1 : unit == "s" || unit.empty() ? 1000 : unit == "m" ? 60000
+                 : unit == "h" ? 3600000 : -1;
+    if (scale < 0) return 0;
+    total_ms += number * scale;
+    any = true;
+  }
+  return any ? static_cast<int64_t>(total_ms + 0.5) : 0;
 }
 
 }  // namespace sieve

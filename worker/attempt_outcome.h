@@ -50,6 +50,10 @@ struct TransferReport {
   long http_status = 0;
   std::string_view error_text{};      // the transport's words for the error, may be empty
   int64_t retry_after_seconds = 0;    // the Retry-After header (seconds or HTTP date), or 0
+  // x-ratelimit-remaining-requests (-1: absent) and x-ratelimit-reset-requests in ms (0:
+  // absent), as OpenAI-compatible providers send them; the native HTTP/1.1 client reads them.
+  int64_t ratelimit_remaining = -1;
+  int64_t ratelimit_reset_ms = 0;
   std::string_view body{};            // the answer; a snippet goes in a refusal's reason
   std::chrono::microseconds duration{0};  // from the start to the end of the transfer
   // The configured limits, for the reasons' wording: the engine sets them from its options.
@@ -63,6 +67,12 @@ AttemptOutcome ClassifyTransfer(const TransferReport& report);
 // The reason kept for a row whose last attempt ended as `last` after `attempts` attempts:
 // "HTTP 500 after 4 attempts", "timeout after 15 s (4 attempts)", "HTTP 404: not found".
 std::string FinalReason(const AttemptOutcome& last, int attempts);
+
+// x-ratelimit-remaining-requests: a non-negative integer, else -1 (absent or malformed).
+int64_t ParseRateLimitRemaining(std::string_view value);
+// x-ratelimit-reset-requests: "20ms", "1s", "6m0s", "1.5s", "2" (seconds) -> milliseconds;
+// 0 when absent or malformed.
+int64_t ParseRateLimitReset(std::string_view value);
 
 // "15 s", "0.5 s", "250 ms".
 std::string FormatDuration(std::chrono::milliseconds d);

@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "worker/endpoint_pool.h"
 #include "worker/request_budget.h"
+#include "worker/request_gate.h"
 #include "worker/retry_policy.h"
 
 namespace sieve {
@@ -69,6 +70,9 @@ struct EngineOptions {
   // URLs, the first equal to `endpoint`. Empty (or one URL): `endpoint` alone.
   std::vector<std::string> endpoints;
   EndpointPoolOptions pool;
+  // Rate-limited jobs (docs/limits.md): asked before every request; told of 429s and usage.
+  // Not owned, must outlive the engine. Null: no rate limit.
+  RequestGate* gate = nullptr;
 };
 
 // OK when the options are usable; InvalidArgument naming the flag otherwise (also --http h2c

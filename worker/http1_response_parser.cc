@@ -61,6 +61,8 @@ void Http1ResponseParser::Reset() {
   remaining_ = 0;
   body_.clear();
   retry_after_.clear();
+  ratelimit_remaining_.clear();
+  ratelimit_reset_.clear();
   error_.clear();
 }
 
@@ -182,6 +184,10 @@ Http1ResponseParser::State Http1ResponseParser::ParseHeader(std::string_view lin
     });
   } else if (EqualsIgnoreCase(name, "retry-after")) {
     retry_after_ = std::string(value);
+  } else if (EqualsIgnoreCase(name, "x-ratelimit-remaining-requests")) {
+    ratelimit_remaining_ = std::string(value.substr(0, 32));
+  } else if (EqualsIgnoreCase(name, "x-ratelimit-reset-requests")) {
+    ratelimit_reset_ = std::string(value.substr(0, 32));
   }
   return State::kIncomplete;
 }

@@ -49,6 +49,9 @@ class Http1ResponseParser {
   // close", HTTP/1.0 with "Connection: keep-alive", and a body not framed by the close).
   bool keep_alive() const { return keep_alive_; }
   std::string_view retry_after() const { return retry_after_; }  // raw value, may be empty
+  // x-ratelimit-remaining-requests / x-ratelimit-reset-requests, raw (<= 32 bytes), may be empty.
+  std::string_view ratelimit_remaining() const { return ratelimit_remaining_; }
+  std::string_view ratelimit_reset() const { return ratelimit_reset_; }
   const std::string& error() const { return error_; }
 
  private:
@@ -76,6 +79,8 @@ class Http1ResponseParser {
   uint64_t remaining_ = 0;       // body (or chunk) bytes still to come
   std::string body_;
   std::string retry_after_;
+  std::string ratelimit_remaining_;
+  std::string ratelimit_reset_;
   std::string error_;
 };
 

@@ -424,6 +424,8 @@ void Http1Transport::Release(int fd, bool reusable) {
   Request& request = requests_[slot];
   request.status = connection.parser.status();
   request.retry_after_seconds = RetryAfterSeconds(connection.parser.retry_after());
+  request.ratelimit_remaining = ParseRateLimitRemaining(connection.parser.ratelimit_remaining());
+  request.ratelimit_reset_ms = ParseRateLimitReset(connection.parser.ratelimit_reset());
   request.response.clear();
   connection.parser.SwapBody(request.response);
   request.fd = -1;
@@ -518,6 +520,8 @@ TransferReport Http1Transport::Report(int slot) const {
   report.error_text = request.error_text;
   report.http_status = request.status;
   report.retry_after_seconds = request.retry_after_seconds;
+  report.ratelimit_remaining = request.ratelimit_remaining;
+  report.ratelimit_reset_ms = request.ratelimit_reset_ms;
   report.body = request.response;
   report.duration = request.duration;
   return report;

@@ -106,6 +106,8 @@ class Http1Transport final : public HttpTransport {
     std::string error_text;
     int status = 0;
     int64_t retry_after_seconds = 0;
+    int64_t ratelimit_remaining = -1;  // x-ratelimit-remaining-requests; -1: absent
+    int64_t ratelimit_reset_ms = 0;
     std::string response;
     std::chrono::microseconds duration{0};
   };

@@ -155,7 +155,11 @@ Result<ChunkLabels> HttpEngine::LabelRows(const RowBatch& batch, const CancelTok
 
 void HttpEngine::StartCalls() {
   Call call;
-  while (in_flight_ < limiter_.limit() && BudgetAvailable() && NextCall(&call)) {
+  // A rate-limited job's gate is asked before a call is taken (it may ask the broker for more
+  // permits); a permit is spent only for a call that starts.
+  while (in_flight_ < limiter_.limit() && BudgetAvailable() &&
+         (options_.gate == nullptr || options_.gate->Ready()) && NextCall(&call)) {
+    if (options_.gate != nullptr) options_.gate->Take();
     StartCall(std::move(call));
   }
 }
@@ -240,6 +244,7 @@ void HttpEngine::Complete(int slot) {
   report.connect_timeout = options_.connect_timeout;
   report.max_response_bytes = options_.max_response_bytes;
   const AttemptOutcome outcome = ClassifyTransfer(report);
+  if (options_.gate != nullptr) ReportQuota(report);
   Call& call = slots_[slot].call;
   ++call.attempts;
   if (pool_ != nullptr) ReportToPool(slots_[slot].endpoint, outcome, report.duration);
@@ -255,6 +260,22 @@ void HttpEngine::Complete(int slot) {
     FinishIfDone(chunk->first);
   }
   ReleaseSlot(slot);
+}
+
+// A 429 (or 503 with Retry-After), or an answer whose x-ratelimit-remaining-requests is 0,
+// tells the gate: the broker pauses the job's key for every worker.
+void HttpEngine::ReportQuota(const TransferReport& report) {
+  const bool limited = report.http_status == 429 ||
+                       (report.http_status == 503 && report.retry_after_seconds > 0);
+  if (!limited && report.ratelimit_remaining != 0) return;
+  RateLimitSignal signal;
+  signal.http_status = limited ? static_cast<int>(report.http_status) : 0;
+  signal.retry_after_ms = report.retry_after_seconds * 1000;
+  if (report.ratelimit_remaining >= 0) {
+    signal.remaining_requests = static_cast<uint64_t>(report.ratelimit_remaining);
+  }
+  signal.reset_requests_ms = report.ratelimit_reset_ms;
+  options_.gate->OnRateLimited(signal);
 }
 
 // Labels, retries or fails the rows of a finished attempt.
@@ -278,6 +299,9 @@ void HttpEngine::ResolveCall(Call& call, std::string_view response,
     answers = std::move(labels).value();
   }
   chunk.CountUsage(usage.prompt, usage.completion);
+  if (options_.gate != nullptr && usage.prompt + usage.completion > 0) {
+    options_.gate->OnUsage(usage.prompt + usage.completion);
+  }
   AcceptAnswers(call, std::move(answers), chunk);
 }
 

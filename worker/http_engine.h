@@ -112,6 +112,7 @@ class HttpEngine {
   void StartCall(Call call);
   int DrainCompletions();  // returns the number of transfers finished
   void Complete(int slot);
+  void ReportQuota(const TransferReport& report);
   void ResolveCall(Call& call, std::string_view response, const AttemptOutcome& outcome,
                    ChunkTracker& chunk);
   // Labels the rows of a successful answer, checking each against --labels; rows whose answer

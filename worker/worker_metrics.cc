@@ -83,6 +83,14 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& registry) {
                 &WorkerCounters::results_resent);
   counters_.Add(registry, "sieve_worker_broker_reconnects_total",
                 "Reconnections to the broker", &WorkerCounters::reconnects);
+  counters_.Add(registry, "sieve_worker_permit_waits_total",
+                "Times a rate-limited job had a request ready but no permit",
+                &WorkerCounters::permit_waits);
+  counters_.Add(registry, "sieve_worker_permit_wait_milliseconds_total",
+                "Time rate-limited jobs waited for permits", &WorkerCounters::permit_wait_ms);
+  counters_.Add(registry, "sieve_worker_rate_limited_total",
+                "429s (or 503s with Retry-After) seen by rate-limited jobs",
+                &WorkerCounters::rate_limited);
   counters_.Add(registry, "sieve_worker_messages_refused_total",
                 "Messages refused (malformed or unexpected) from the broker or a collector",
                 &WorkerCounters::messages_refused);

@@ -11,6 +11,7 @@
 //                                            (re-asked or, after the re-asks, an error row)
 //   chunks_labelled_total, chunks_delivered_total, results_resent_total,
 //   broker_reconnects_total, messages_refused_total                         counters
+//   permit_waits_total, permit_wait_milliseconds_total, rate_limited_total  counters (limits.md)
 //   requests_in_flight, concurrency_limit, chunks_in_progress     gauges (sampled by the loop)
 // With endpoint pools (worker/endpoint_pool.h), per member (URL without credentials):
 //   endpoint_requests_total{endpoint,class}   counter, as http_requests_total
@@ -46,6 +47,9 @@ struct WorkerCounters {
   uint64_t results_resent = 0;
   uint64_t reconnects = 0;        // to the broker, and re-registrations it asked for
   uint64_t messages_refused = 0;  // malformed or unexpected, from the broker or a collector
+  uint64_t permit_waits = 0;      // rate-limited jobs: times an engine waited for a permit
+  uint64_t permit_wait_ms = 0;    // ... and how long in all
+  uint64_t rate_limited = 0;      // 429s seen by rate-limited jobs (reported to the broker)
 };
 
 class WorkerMetrics {

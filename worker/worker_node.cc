@@ -209,6 +209,9 @@ void WorkerNode::SampleMetrics() {
   limit = std::min(limit, budget_.capacity());  // the engines share the worker's budget
   counters_.reconnects = broker_->reconnects();
   counters_.messages_refused = broker_->refused() + collector_inbox_.refused();
+  counters_.permit_waits = permit_counters_.waits;
+  counters_.permit_wait_ms = permit_counters_.wait_ms;
+  counters_.rate_limited = permit_counters_.rate_limited;
   metrics_.Sample(counters_, in_flight, limit, held_.size());
 }
 
@@ -218,11 +221,24 @@ void WorkerNode::HandleBroker() {
       OnAssign(std::move(*assign));
     } else if (auto* drop = std::get_if<proto::DropJob>(&message)) {
       OnDropJob(drop->job_id);
+    } else if (std::holds_alternative<proto::PermitGrant>(message) ||
+               std::holds_alternative<proto::PermitsVoid>(message)) {
+      OnPermitMessage(message);
     } else {
       broker_->Refuse(Status::InvalidArgument(
           "a worker does not accept " + std::string(proto::CommandName(proto::CommandOf(message)))));
     }
   });
+}
+
+void WorkerNode::OnPermitMessage(const proto::Message& message) {
+  if (const auto* grant = std::get_if<proto::PermitGrant>(&message)) {
+    auto it = permits_.find(grant->job_id);
+    if (it != permits_.end()) it->second->OnGrant(*grant);
+  } else if (const auto* void_message = std::get_if<proto::PermitsVoid>(&message)) {
+    auto it = permits_.find(void_message->job_id);
+    if (it != permits_.end()) it->second->OnVoid(*void_message);
+  }
 }
 
 void WorkerNode::HandleCollectors() {
@@ -242,16 +258,28 @@ void WorkerNode::HandleCollectors() {
   }
 }
 
-Result<HttpEngine*> WorkerNode::EngineFor(const std::string& job_id, const proto::JobSpec& spec) {
+Result<HttpEngine*> WorkerNode::EngineFor(const std::string& job_id, const proto::JobSpec& spec,
+                                          uint64_t tokens_each) {
   int64_t now = options_.clock->NowMs();
   auto it = engines_.find(job_id);
   if (it != engines_.end()) {
     it->second.last_used_ms = now;
     return it->second.engine.get();
   }
+  EngineOptions engine_options = EngineOptionsFor(spec, options_, &budget_);
+  if (NeedsPermits(spec)) {
+    auto& gate = permits_[job_id];
+    gate = std::make_unique<JobPermits>(
+        job_id, *options_.clock, [this](proto::Message m) { SendToBroker(std::move(m)); },
+        static_cast<uint32_t>(engine_options.concurrency), tokens_each, &permit_counters_);
+    engine_options.gate = gate.get();
+  }
   Result<std::unique_ptr<HttpEngine>> engine =
-      HttpEngine::Create(EngineOptionsFor(spec, options_, &budget_), *options_.clock);
-  if (!engine.ok()) return engine.status();
+      HttpEngine::Create(std::move(engine_options), *options_.clock);
+  if (!engine.ok()) {
+    permits_.erase(job_id);
+    return engine.status();
+  }
   HttpEngine* raw = engine->get();
   engines_[job_id] = EngineSlot{std::move(*engine), now};
   return raw;
@@ -293,7 +321,12 @@ void WorkerNode::OnAssign(proto::Assign assign) {
           ? Status::Unavailable("this worker uses CURVE but the collector announced no CURVE key: "
                                 "start the collector with --curve-key")
           : ParseChunk(assign.header_record, assign.chunk, batch.get());
-  Result<HttpEngine*> engine = parsed.ok() ? EngineFor(assign.job_id, assign.spec)
+  // A request's tokens before its answer (docs/architecture.md, "Tokens"): its body's bytes
+  // / 4, plus 16 for the completion; the body is about a row plus the template.
+  const uint64_t tokens_each =
+      (assign.chunk.size() / std::max<uint64_t>(1, assign.row_count) +
+       assign.spec.body_template.size()) / 4 + 16;
+  Result<HttpEngine*> engine = parsed.ok() ? EngineFor(assign.job_id, assign.spec, tokens_each)
                                            : Result<HttpEngine*>(parsed);
   Result<HttpEngine::ChunkId> id =
       engine.ok() ? (*engine)->Submit(batch) : Result<HttpEngine::ChunkId>(engine.status());
@@ -479,6 +512,7 @@ void WorkerNode::OnDropJob(const std::string& job_id) {
     GiveCredit();
   }
   if (engine != engines_.end()) engines_.erase(engine);
+  permits_.erase(job_id);
   spdlog::info("job {} cancelled: dropped its chunks", job_id);
 }
 
@@ -543,6 +577,7 @@ void WorkerNode::Tick(int64_t now) {
     return kv.second.engine->pending_chunks() == 0 && !relabel_waiting &&
            now - kv.second.last_used_ms > kEngineIdleMs;
   });
+  std::erase_if(permits_, [&](const auto& kv) { return !engines_.contains(kv.first); });
 }
 
 }  // namespace sieve

@@ -44,6 +44,7 @@
 #include "proto/codec.h"
 #include "worker/engine_options.h"
 #include "worker/http_engine.h"
+#include "worker/job_permits.h"
 #include "worker/request_budget.h"
 #include "worker/secret_store.h"
 #include "worker/worker_metrics.h"
@@ -132,7 +133,10 @@ class WorkerNode {
   void Tick(int64_t now);
   void SampleMetrics();  // O(engines); every loop iteration
   void StartDrain();
-  Result<HttpEngine*> EngineFor(const std::string& job_id, const proto::JobSpec& spec);
+  // `tokens_each`: the estimate of one request's tokens, for a rate-limited job's permits.
+  Result<HttpEngine*> EngineFor(const std::string& job_id, const proto::JobSpec& spec,
+                                uint64_t tokens_each);
+  void OnPermitMessage(const proto::Message& message);  // PERMIT_GRANT, PERMITS_VOID
   zmq::socket_t& CollectorSocket(const std::string& endpoint, const std::string& public_key);
   uint32_t FreeSlots() const;
 
@@ -145,6 +149,10 @@ class WorkerNode {
   // Requests in flight across all engines: --concurrency bounds the worker, not each job.
   // Declared before engines_: the engines release into it when destroyed.
   RequestBudget budget_;
+  // Permits of rate-limited jobs (worker/job_permits.h), by job id. Declared before engines_:
+  // an engine holds its job's gate until it is destroyed.
+  std::map<std::string, std::unique_ptr<JobPermits>> permits_;
+  PermitCounters permit_counters_;
   std::map<std::string, EngineSlot> engines_;                          // by job id
   std::map<Key, HeldChunk> held_;
   std::atomic<bool> drain_{false};

@@ -99,6 +99,12 @@ std::vector<Message> ClientMessages() {
         return resume;
       }(),
       ResumeReply{7, kJob, true, JobState::kSealed, "resumed"},
+      PermitAsk{kJob, 16, 120, 4000, 3800},
+      PermitGrant{kJob, 12, 1440, 2000, 0, 0},
+      RateLimited{kJob, 429, 3000, 0, 1500},
+      PermitsVoid{kJob, 3000},
+      LimitsQuery{8},
+      LimitsReply{8, {LimitInfo{"openai", "600/min", "90000/min", 590, 0, 1, 2, 12000, {kJob}}}},
       ErrorReply{6, ErrorCode::kUnknownJob, "no job j00000000000000ff"},
   };
 }
@@ -106,25 +112,30 @@ std::vector<Message> ClientMessages() {
 }  // namespace
 
 JobSpec SampleJobSpec() {
-  JobSpec spec{"scrape-2024",
-                 "http://model:8000/classify",
-                 {"website", "content"},
-                 "category",
-                 "predicted",
-                 "ERR",
-                 12000,
-                 1500,
-                 5,
-                 {"Authorization: Bearer not-a-real-token", "X-Team: data"},
-                 8,
-                 32,
-                 4,
-                 {"X-Team-Token"},
-                 {"Authorization"},
-                 R"({"messages":[{"role":"user","content":"{{content}}"}],"temperature":0})",
-                 {"news", "sports"},
-                 2,
-                 "0.15,0.6"};
+  // Field by field: other changes add fields to JobSpec.
+  JobSpec spec;
+  spec.name = "scrape-2024";
+  spec.endpoint = "http://model:8000/classify";
+  spec.fields = {"website", "content"};
+  spec.label_field = "category";
+  spec.label_column = "predicted";
+  spec.error_label = "ERR";
+  spec.timeout_ms = 12000;
+  spec.connect_timeout_ms = 1500;
+  spec.retries = 5;
+  spec.headers = {"Authorization: Bearer not-a-real-token", "X-Team: data"};
+  spec.batch_size = 8;
+  spec.concurrency = 32;
+  spec.max_attempts = 4;
+  spec.secret_headers = {"X-Team-Token"};
+  spec.withheld_headers = {"Authorization"};
+  spec.body_template = R"({"messages":[{"role":"user","content":"{{content}}"}],"temperature":0})";
+  spec.labels = {"news", "sports"};
+  spec.invalid_retries = 2;
+  spec.price = "0.15,0.6";
+  spec.rate = "600/min";
+  spec.token_rate = "90000/min";
+  spec.limit_key = "openai";
   spec.max_cost = "2.5";
   spec.max_tokens = 1000000;
   spec.endpoints = {"http://model:8000/classify", "http://model-2:8000/classify"};
