@@ -55,6 +55,8 @@
 #include "net/curve.h"
 #include "net/message_inbox.h"
 #include "net/zap_authenticator.h"
+#include "broker/console_actions.h"
+#include "broker/console_board.h"
 #include "broker/status_board.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -109,6 +111,12 @@ class Broker {
   void RequestStop() { stop_.store(true); }
   // The jobs and workers as of the last publish (~publish_ms ago). Thread-safe.
   const StatusBoard& status_board() const { return status_board_; }
+  // The web console's view (broker/console_board.h) and its action queue, which the loop
+  // drains (broker/console_actions.h, broker_console.cc). Thread-safe.
+  ConsoleBoard& console_board() { return console_board_; }
+  ConsoleActionQueue& console_actions() { return console_actions_; }
+  // The console actions this broker carries out, by name ("cancel", ...).
+  static std::vector<std::string> ConsoleActionNames();
 
  private:
   struct Worker {
@@ -117,6 +125,7 @@ class Broker {
     uint32_t concurrency = 0;
     int64_t last_seen_ms = 0;
     uint64_t rows_done = 0;
+    std::string version;  // from READY
   };
   struct Collector {
     std::string endpoint;
@@ -160,6 +169,8 @@ class Broker {
   void OnStatus(const std::string& peer, const proto::StatusQuery& query);
   void OnWorkers(const std::string& peer, const proto::WorkersQuery& query);
   void OnCancel(const std::string& peer, const proto::Cancel& cancel);
+  // Cancels a job (a client's CANCEL or the console): drops its leases and its output.
+  Status CancelJob(const std::string& job_id, const std::string& reason);
   void OnResume(const std::string& peer, const proto::Resume& resume);  // broker_resume.cc
 
   // Periodic work.
@@ -198,6 +209,14 @@ class Broker {
   std::vector<proto::WorkerInfo> WorkersNow(int64_t now) const;
   // Every publish_ms: refreshes the metrics and the status board from the loop's state.
   void Publish(int64_t now);
+  // Web console (broker_console.cc): publishes its snapshot (from Publish) and carries out the
+  // actions queued by its HTTP handlers (once per loop iteration).
+  void PublishConsole(int64_t now, const std::vector<proto::JobStatus>& jobs);
+  void DrainConsoleActions();
+  Status ConsoleCancel(const std::string& job_id, const std::string& who);
+  // The console's actions by name (broker_console.cc): the one place to add one.
+  using ConsoleActionFn = Status (Broker::*)(const std::string& job_id, const std::string& who);
+  static const std::vector<std::pair<std::string, ConsoleActionFn>>& ConsoleActionTable();
   bool collector_connected() const { return !collector_id_.empty(); }
 
   zmq::context_t& context_;
@@ -226,6 +245,9 @@ class Broker {
   std::shared_ptr<prometheus::Registry> registry_;
   BrokerMetrics metrics_;
   StatusBoard status_board_;
+  ConsoleBoard console_board_;
+  ConsoleActionQueue console_actions_;
+  int64_t next_console_strips_ms_ = 0;
   int64_t next_publish_ms_ = 0;
 };
 
