@@ -213,6 +213,7 @@ class Broker {
   // actions queued by its HTTP handlers (once per loop iteration).
   void PublishConsole(int64_t now, const std::vector<proto::JobStatus>& jobs);
   void DrainConsoleActions();
+  std::string ChunkStrip(const JobEntry& job) const;  // one kChunk* letter per chunk
   Status ConsoleCancel(const std::string& job_id, const std::string& who);
   // The console's actions by name (broker_console.cc): the one place to add one.
   using ConsoleActionFn = Status (Broker::*)(const std::string& job_id, const std::string& who);
@@ -248,6 +249,8 @@ class Broker {
   ConsoleBoard console_board_;
   ConsoleActionQueue console_actions_;
   int64_t next_console_strips_ms_ = 0;
+  // Jobs the console board has a spec for, and whether each was active at its last strip.
+  std::map<std::string, bool> console_known_;
   int64_t next_publish_ms_ = 0;
 };
 

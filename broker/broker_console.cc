@@ -3,9 +3,10 @@
 //
 // DESIGN
 // Both run on the loop thread, so the loop stays the only owner of its state. PublishConsole
-// runs from Publish (every publish_ms): O(jobs + workers), plus, at most once a second, one
-// O(chunks) pass over each active job for its chunk strip (with a lease look-up per chunk,
-// as StatusOf does). DrainConsoleActions runs once per loop iteration: one mutex lock when
+// runs from Publish (every publish_ms): O(jobs + workers) copies of the status it already
+// built, plus, at most once a second, one O(chunks) pass over each active job for its chunk
+// strip (a lease look-up per chunk, as StatusOf does). A job's spec and an ended job's strip
+// are built once, the first time the board sees the job (console_known_). DrainConsoleActions runs once per loop iteration: one mutex lock when
 // nothing is queued; each queued action is looked up in the action table below and run.
 // To add an action (e.g. "retry"): a `Status Broker::ConsoleX(job_id, who)` and one line in
 // ConsoleActionTable(); the gate, the page and the API pick it up from ConsoleActionNames().
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <utility>
 
 #include "broker/broker.h"
@@ -45,36 +47,45 @@ std::vector<std::string> Broker::ConsoleActionNames() {
   return names;
 }
 
+std::string Broker::ChunkStrip(const JobEntry& job) const {
+  const size_t n = std::min(job.chunks.size(), ConsoleBoard::kMaxStripChunks);
+  std::string strip;
+  strip.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const ChunkRecord& c = job.chunks[i];
+    char letter = kChunkQueued;
+    if (c.state == ChunkState::kCommitted) {
+      letter = c.failed ? kChunkFailed : kChunkCommitted;
+    } else if (job.active() && leases_.Find(ChunkKey{c.job_id, c.chunk_index}).has_value()) {
+      letter = kChunkLeased;
+    }
+    strip += letter;
+  }
+  return strip;
+}
+
 void Broker::PublishConsole(int64_t now, const std::vector<proto::JobStatus>& jobs) {
   const bool strips = now >= next_console_strips_ms_;
   if (strips) next_console_strips_ms_ = now + kStripEveryMs;
   ConsoleSnapshot snapshot;
   snapshot.now_unix_ms = UnixNowMs();
   snapshot.jobs.reserve(jobs.size());
+  std::map<std::string, bool> known;
   for (const proto::JobStatus& status : jobs) {
     ConsoleJob job;
     job.status = status;
-    if (const JobEntry* entry = book_->Find(status.job_id)) {
-      job.spec = ConsoleSpec(entry->spec);
-      job.chunks_fresh = strips;
-      if (strips) {
-        const size_t n = std::min(entry->chunks.size(), ConsoleBoard::kMaxStripChunks);
-        job.chunks.reserve(n);
-        for (size_t i = 0; i < n; ++i) {
-          const ChunkRecord& c = entry->chunks[i];
-          char letter = kChunkQueued;
-          if (c.state == ChunkState::kCommitted) {
-            letter = c.failed ? kChunkFailed : kChunkCommitted;
-          } else if (entry->active() &&
-                     leases_.Find(ChunkKey{c.job_id, c.chunk_index}).has_value()) {
-            letter = kChunkLeased;
-          }
-          job.chunks += letter;
-        }
-      }
-    }
+    auto before = console_known_.find(status.job_id);
+    const bool first = before == console_known_.end();
+    const JobEntry* entry = book_->Find(status.job_id);
+    // An ended job's strip changes no more: built once after it ends, then kept by the board.
+    const bool stale = entry != nullptr && (first || entry->active() || before->second);
+    if (entry != nullptr && first) job.spec = ConsoleSpec(entry->spec);  // null: board keeps it
+    job.chunks_fresh = stale && (strips || first || !entry->active());
+    if (job.chunks_fresh) job.chunks = ChunkStrip(*entry);
+    known[status.job_id] = job.chunks_fresh ? entry->active() : !first && before->second;
     snapshot.jobs.push_back(std::move(job));
   }
+  console_known_ = std::move(known);
   for (const auto& [id, w] : workers_) {
     ConsoleWorker worker;
     worker.name = w.name;

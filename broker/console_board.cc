@@ -58,6 +58,7 @@ void ConsoleBoard::Publish(ConsoleSnapshot snapshot) {
     if (auto it = jobs_.find(id); it != jobs_.end()) {
       state.history = std::move(it->second.history);
       if (!job.chunks_fresh) job.chunks = std::move(it->second.job.chunks);
+      if (job.spec.is_null()) job.spec = std::move(it->second.job.spec);
     }
     if (state.history.empty() || now - state.history.back().t_ms >= kSampleMs) {
       state.history.push_back({now, job.status.done_rows, job.status.error_rows});

@@ -39,7 +39,8 @@ inline constexpr char kChunkFailed = 'f';  // committed as all-error rows by the
 
 struct ConsoleJob {
   proto::JobStatus status;
-  nlohmann::json spec;  // ConsoleSpec(): no header value, URL credentials redacted
+  nlohmann::json spec;  // ConsoleSpec(): no header value, URL credentials redacted; null:
+                        // keep the one published before
   std::string chunks;   // one kChunk* letter per chunk (at most kMaxStripChunks)
   bool chunks_fresh = true;  // false: keep the strip published before (not rebuilt this time)
 };
