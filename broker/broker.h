@@ -248,7 +248,7 @@ class Broker {
   StatusBoard status_board_;
   ConsoleBoard console_board_;
   ConsoleActionQueue console_actions_;
-  int64_t next_console_strips_ms_ = 0;
+  int64_t next_console_publish_ms_ = 0;
   // Jobs the console board has a spec for, and whether each was active at its last strip.
   std::map<std::string, bool> console_known_;
   int64_t next_publish_ms_ = 0;

@@ -3,9 +3,9 @@
 //
 // DESIGN
 // Both run on the loop thread, so the loop stays the only owner of its state. PublishConsole
-// runs from Publish (every publish_ms): O(jobs + workers) copies of the status it already
-// built, plus, at most once a second, one O(chunks) pass over each active job for its chunk
-// strip (a lease look-up per chunk, as StatusOf does). A job's spec and an ended job's strip
+// runs from Publish, at most once a second: O(jobs + workers) copies of the status Publish
+// already built, plus one O(chunks) pass over each active job for its chunk strip (a lease
+// look-up per chunk, as StatusOf does). A job's spec and an ended job's strip
 // are built once, the first time the board sees the job (console_known_). DrainConsoleActions runs once per loop iteration: one mutex lock when
 // nothing is queued; each queued action is looked up in the action table below and run.
 // To add an action (e.g. "retry"): a `Status Broker::ConsoleX(job_id, who)` and one line in
@@ -23,7 +23,7 @@
 namespace sieve {
 namespace {
 
-constexpr int64_t kStripEveryMs = 1000;
+constexpr int64_t kConsolePublishMs = ConsoleBoard::kSampleMs;
 
 int64_t UnixNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -65,8 +65,10 @@ std::string Broker::ChunkStrip(const JobEntry& job) const {
 }
 
 void Broker::PublishConsole(int64_t now, const std::vector<proto::JobStatus>& jobs) {
-  const bool strips = now >= next_console_strips_ms_;
-  if (strips) next_console_strips_ms_ = now + kStripEveryMs;
+  // Once a second (the board's sample interval), not every publish_ms: rows/s and the chart
+  // need no more, and the loop pays a quarter of the copies.
+  if (now < next_console_publish_ms_) return;
+  next_console_publish_ms_ = now + kConsolePublishMs;
   ConsoleSnapshot snapshot;
   snapshot.now_unix_ms = UnixNowMs();
   snapshot.jobs.reserve(jobs.size());
@@ -80,7 +82,7 @@ void Broker::PublishConsole(int64_t now, const std::vector<proto::JobStatus>& jo
     // An ended job's strip changes no more: built once after it ends, then kept by the board.
     const bool stale = entry != nullptr && (first || entry->active() || before->second);
     if (entry != nullptr && first) job.spec = ConsoleSpec(entry->spec);  // null: board keeps it
-    job.chunks_fresh = stale && (strips || first || !entry->active());
+    job.chunks_fresh = stale;
     if (job.chunks_fresh) job.chunks = ChunkStrip(*entry);
     known[status.job_id] = job.chunks_fresh ? entry->active() : !first && before->second;
     snapshot.jobs.push_back(std::move(job));

@@ -49,24 +49,24 @@ void ConsoleBoard::Publish(ConsoleSnapshot snapshot) {
                ? a.status.created_unix_ms > b.status.created_unix_ms
                : a.status.job_id < b.status.job_id;
   });
-  std::map<std::string, JobState> jobs;
+  // Updated in place (no map rebuilt per publish): jobs the snapshot no longer lists are swept.
+  ++generation_;
   job_order_.clear();
   for (ConsoleJob& job : snapshot.jobs) {
-    const std::string id = job.status.job_id;
+    const std::string& id = job.status.job_id;
     job_order_.push_back(id);
-    JobState& state = jobs[id];
-    if (auto it = jobs_.find(id); it != jobs_.end()) {
-      state.history = std::move(it->second.history);
-      if (!job.chunks_fresh) job.chunks = std::move(it->second.job.chunks);
-      if (job.spec.is_null()) job.spec = std::move(it->second.job.spec);
-    }
+    JobState& state = jobs_[id];
+    state.generation = generation_;
+    if (job.chunks_fresh) state.job.chunks = std::move(job.chunks);
+    if (!job.spec.is_null()) state.job.spec = std::move(job.spec);
+    state.job.status = std::move(job.status);
+    const proto::JobStatus& status = state.job.status;
     if (state.history.empty() || now - state.history.back().t_ms >= kSampleMs) {
-      state.history.push_back({now, job.status.done_rows, job.status.error_rows});
+      state.history.push_back({now, status.done_rows, status.error_rows});
       if (state.history.size() > kHistorySamples) state.history.pop_front();
     }
-    state.job = std::move(job);
   }
-  jobs_ = std::move(jobs);
+  std::erase_if(jobs_, [&](const auto& entry) { return entry.second.generation != generation_; });
   std::erase_if(failed_rows_, [&](const auto& entry) { return !jobs_.contains(entry.first); });
 
   std::map<std::string, WorkerState> workers;

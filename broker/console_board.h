@@ -9,6 +9,7 @@
 // The board keeps, per job, a ring of (time, done rows, error rows) samples taken at most once
 // per kSampleMs (so a freshly opened page can draw a throughput chart of the last
 // kHistorySamples samples) and the first kFailedRowsKept failed rows the collector reported.
+// The broker publishes once a second (broker_console.cc).
 // Per worker it keeps one older sample of rows_done, for rows/s. Publish costs the loop
 // O(jobs + workers) map work under the board's mutex, plus whatever the snapshot cost to build;
 // the handlers copy nothing the loop owns. State of a job the snapshot no longer lists is
@@ -105,6 +106,7 @@ class ConsoleBoard {
   struct JobState {
     ConsoleJob job;
     std::deque<Sample> history;  // oldest first
+    uint64_t generation = 0;     // of the last Publish that listed the job
   };
   struct WorkerState {
     ConsoleWorker worker;
@@ -114,6 +116,7 @@ class ConsoleBoard {
 
   mutable std::mutex mutex_;
   int64_t now_unix_ms_ = 0;                   // GUARDED_BY(mutex_)
+  uint64_t generation_ = 0;                   // GUARDED_BY(mutex_): Publish calls so far
   std::vector<std::string> actions_;          // GUARDED_BY(mutex_)
   std::vector<std::string> job_order_;        // GUARDED_BY(mutex_): newest first
   std::map<std::string, JobState> jobs_;      // GUARDED_BY(mutex_)
