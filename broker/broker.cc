@@ -105,6 +105,7 @@ Status Broker::Run() {
       if (e.num() != EINTR) return Status::IoError(std::string("poll failed: ") + e.what());
     }
     HandleIncoming();
+    DrainConsoleActions();
     int64_t now = options_.clock->NowMs();
     SendHeartbeats(now);
     ReapDeadPeers(now);
@@ -213,6 +214,7 @@ void Broker::OnReady(const std::string& peer, const proto::Ready& ready) {
   Worker& worker = it->second;
   worker.name = ready.worker;
   worker.concurrency = ready.concurrency;
+  worker.version = ready.version;
   worker.last_seen_ms = options_.clock->NowMs();
   worker.credit += ready.credit;
   if (inserted) {
@@ -304,6 +306,7 @@ void Broker::OnCommitted(const proto::Committed& committed) {
   if (book_->Find(key.job_id) != nullptr) {
     usage_.Record(key.job_id, key.chunk_index,
                   {committed.prompt_tokens, committed.completion_tokens}, committed.rows);
+    console_board_.NoteFailedRows(key.job_id, committed.failed_rows);
   }
   Result<bool> now = book_->Commit(key.job_id, key.chunk_index, committed.errors, failed,
                                    committed.prompt_tokens, committed.completion_tokens);
@@ -550,28 +553,35 @@ void Broker::Publish(int64_t now) {
   }
   metrics_.Publish(snapshot);
   quota_metrics_.Publish(quota_.KeyStatus(), now);
+  PublishConsole(now, snapshot.jobs);
   status_board_.Publish(std::move(snapshot.jobs), std::move(snapshot.workers));
 }
 
 void Broker::OnCancel(const std::string& peer, const proto::Cancel& cancel) {
-  Status s = book_->Cancel(cancel.job_id, "cancelled by a client");
-  if (s.code() == Status::Code::kNotFound && book_->LoadStored(cancel.job_id).ok()) {
-    s = Status::Ok();  // ended long ago (past --retain): nothing to cancel, as for any ended job
-  }
+  Status s = CancelJob(cancel.job_id, "cancelled by a client");
   if (!s.ok()) {
     Refuse(peer, cancel.request_id, s);
     return;
   }
-  for (const Lease& lease : leases_.TakeByJob(cancel.job_id)) {
-    Reply(lease.worker, proto::DropJob{cancel.job_id});
-  }
-  ForgetJob(cancel.job_id);
-  if (collector_connected()) Reply(collector_id_, proto::JobCancel{cancel.job_id});
-  spdlog::info("job {} cancelled", cancel.job_id);
   proto::CancelReply reply;
   reply.request_id = cancel.request_id;
   reply.job_id = cancel.job_id;
   Reply(peer, std::move(reply));
+}
+
+Status Broker::CancelJob(const std::string& job_id, const std::string& reason) {
+  Status s = book_->Cancel(job_id, reason);
+  if (s.code() == Status::Code::kNotFound && book_->LoadStored(job_id).ok()) {
+    s = Status::Ok();  // ended long ago (past --retain): nothing to cancel, as for any ended job
+  }
+  if (!s.ok()) return s;
+  for (const Lease& lease : leases_.TakeByJob(job_id)) {
+    Reply(lease.worker, proto::DropJob{job_id});
+  }
+  ForgetJob(job_id);
+  if (collector_connected()) Reply(collector_id_, proto::JobCancel{job_id});
+  spdlog::info("job {} cancelled", job_id);
+  return Status::Ok();
 }
 
 // ------------------------------------------------------------------------- periodic work

@@ -58,6 +58,8 @@
 #include "net/curve.h"
 #include "net/message_inbox.h"
 #include "net/zap_authenticator.h"
+#include "broker/console_actions.h"
+#include "broker/console_board.h"
 #include "broker/status_board.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -116,6 +118,12 @@ class Broker {
   void RequestStop() { stop_.store(true); }
   // The jobs and workers as of the last publish (~publish_ms ago). Thread-safe.
   const StatusBoard& status_board() const { return status_board_; }
+  // The web console's view (broker/console_board.h) and its action queue, which the loop
+  // drains (broker/console_actions.h, broker_console.cc). Thread-safe.
+  ConsoleBoard& console_board() { return console_board_; }
+  ConsoleActionQueue& console_actions() { return console_actions_; }
+  // The console actions this broker carries out, by name ("cancel", ...).
+  static std::vector<std::string> ConsoleActionNames();
 
  private:
   struct Worker {
@@ -124,6 +132,7 @@ class Broker {
     uint32_t concurrency = 0;
     int64_t last_seen_ms = 0;
     uint64_t rows_done = 0;
+    std::string version;  // from READY
   };
   struct Collector {
     std::string endpoint;
@@ -167,6 +176,8 @@ class Broker {
   void OnStatus(const std::string& peer, const proto::StatusQuery& query);
   void OnWorkers(const std::string& peer, const proto::WorkersQuery& query);
   void OnCancel(const std::string& peer, const proto::Cancel& cancel);
+  // Cancels a job (a client's CANCEL or the console): drops its leases and its output.
+  Status CancelJob(const std::string& job_id, const std::string& reason);
   void OnResume(const std::string& peer, const proto::Resume& resume);  // broker_resume.cc
   // RESUME with max_cost / max_tokens: sets the budget, carries on a budget_exhausted job.
   // False after refusing (the reply is sent). broker_resume.cc
@@ -223,6 +234,15 @@ class Broker {
   std::vector<proto::WorkerInfo> WorkersNow(int64_t now) const;
   // Every publish_ms: refreshes the metrics and the status board from the loop's state.
   void Publish(int64_t now);
+  // Web console (broker_console.cc): publishes its snapshot (from Publish) and carries out the
+  // actions queued by its HTTP handlers (once per loop iteration).
+  void PublishConsole(int64_t now, const std::vector<proto::JobStatus>& jobs);
+  void DrainConsoleActions();
+  std::string ChunkStrip(const JobEntry& job) const;  // one kChunk* letter per chunk
+  Status ConsoleCancel(const std::string& job_id, const std::string& who);
+  // The console's actions by name (broker_console.cc): the one place to add one.
+  using ConsoleActionFn = Status (Broker::*)(const std::string& job_id, const std::string& who);
+  static const std::vector<std::pair<std::string, ConsoleActionFn>>& ConsoleActionTable();
   bool collector_connected() const { return !collector_id_.empty(); }
 
   zmq::context_t& context_;
@@ -254,6 +274,11 @@ class Broker {
   BrokerMetrics metrics_;
   QuotaMetrics quota_metrics_;
   StatusBoard status_board_;
+  ConsoleBoard console_board_;
+  ConsoleActionQueue console_actions_;
+  int64_t next_console_publish_ms_ = 0;
+  // Jobs the console board has a spec for, and whether each was active at its last strip.
+  std::map<std::string, bool> console_known_;
   int64_t next_publish_ms_ = 0;
 };
 

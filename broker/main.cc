@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/broker.h"
+#include "broker/console_actions.h"
+#include "broker/console_assets.h"
 #include "broker/duration.h"
 #include "common/config.h"
 #include "common/daemon_flags.h"
@@ -58,6 +60,11 @@ int main(int argc, char** argv) {
   app.add_option("--limit", limit_flags,
                  "Cap of a limit key, NAME=600/min[,tokens=90000/min] (repeatable): jobs naming "
                  "--limit-key NAME get at most this, whatever they ask (docs/limits.md)");
+  std::string console_token_file;
+  app.add_option("--console-token", console_token_file,
+                 "File holding a token (first line, 16+ characters, mode 600) that turns on the "
+                 "web console's actions (cancel a job); without it the console is read-only")
+      ->envname("SIEVE_CONSOLE_TOKEN_FILE");
   sieve::AddSecurityFlags(app, security, {.accepts_peers = true});
   sieve::AddDaemonFlags(app, daemon);
   if (auto exit_code = sieve::ParseLayeredConfig(app, argc, argv)) return *exit_code;
@@ -95,6 +102,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.curve = *curve;
+  std::string console_token;
+  if (!console_token_file.empty()) {
+    if (daemon.metrics.empty()) {
+      spdlog::error("--console-token needs --metrics (the console is served there)");
+      return 2;
+    }
+    sieve::Result<std::string> token = sieve::LoadConsoleToken(console_token_file);
+    if (!token.ok()) {
+      spdlog::error("{}", token.status().message());
+      return 2;
+    }
+    console_token = *token;
+  }
   options.allow_dir = security.allow_dir;
   zmq::context_t context;
   if (!daemon.metrics.empty()) options.metrics_registry = std::make_shared<prometheus::Registry>();
@@ -105,10 +125,21 @@ int main(int argc, char** argv) {
   }
   // Declared after the broker: stops serving (its routes read the broker's status board)
   // before the broker goes away.
+  // The console's action gate: refuses everything without a token (read-only console).
+  sieve::ConsoleGate console_gate(console_token, sieve::Broker::ConsoleActionNames(),
+                                  (*broker)->console_actions());
+  if (!console_token.empty()) {
+    (*broker)->console_board().SetActions(sieve::Broker::ConsoleActionNames());
+  }
   std::unique_ptr<sieve::MetricsServer> metrics;
   if (!daemon.metrics.empty()) {
+    std::vector<sieve::HttpRoute> routes = (*broker)->status_board().Routes();
+    for (auto more : {(*broker)->console_board().Routes(), sieve::ConsoleAssetRoutes(),
+                      console_gate.Routes()}) {
+      routes.insert(routes.end(), more.begin(), more.end());
+    }
     auto started = sieve::MetricsServer::StartAndAnnounce(
-        daemon.metrics, options.metrics_registry, (*broker)->status_board().Routes());
+        daemon.metrics, options.metrics_registry, std::move(routes));
     if (!started.ok()) {
       spdlog::error("{}", started.status().ToString());
       return 1;

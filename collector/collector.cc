@@ -267,9 +267,14 @@ void Collector::OnResult(const std::string& peer, proto::ChunkResult result) {
   }
   ++counters_.chunks_committed;
   reply(true, "");
-  SendToBroker(proto::Committed{result.job_id, result.chunk_index, result.attempt,
-                                stored.rows, stored.error_rows, stored.prompt_tokens,
-                                stored.completion_tokens});
+  proto::Committed committed{result.job_id, result.chunk_index, result.attempt,
+                             stored.rows, stored.error_rows, stored.prompt_tokens,
+                             stored.completion_tokens};
+  for (const auto& e : stored.errors) {  // the first few, for the broker's web console
+    if (committed.failed_rows.size() >= proto::kCommittedFailedRows) break;
+    committed.failed_rows.push_back({e.row, e.reason});
+  }
+  SendToBroker(std::move(committed));
 }
 
 void Collector::ReportCommitted(const std::string& job_id, uint64_t chunk_index,

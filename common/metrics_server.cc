@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <sstream>
@@ -14,7 +16,37 @@ namespace {
 constexpr std::chrono::seconds kStartTimeout{5};
 constexpr size_t kServerThreads = 2;
 
+bool SameName(const std::string& a, const std::string& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+void Answer(const HttpAnswer& answer, httplib::Response& res) {
+  res.status = answer.status;
+  for (const auto& [name, value] : answer.headers) res.set_header(name, value);
+  res.set_content(answer.body, answer.content_type.c_str());
+}
+
+HttpRequest ToRequest(const httplib::Request& req) {
+  HttpRequest out;
+  out.method = req.method;
+  out.path = req.path;
+  for (size_t i = 1; i < req.matches.size(); ++i) out.captures.push_back(req.matches[i]);
+  for (const auto& [name, value] : req.headers) out.headers.emplace_back(name, value);
+  out.body = req.body;
+  out.remote = req.remote_addr + ":" + std::to_string(req.remote_port);
+  return out;
+}
+
 }  // namespace
+
+std::string HttpRequest::Header(const std::string& name) const {
+  for (const auto& [key, value] : headers) {
+    if (SameName(key, name)) return value;
+  }
+  return "";
+}
 
 std::string SerializeMetrics(const prometheus::Registry& registry) {
   std::ostringstream out;
@@ -36,14 +68,25 @@ struct MetricsServer::Impl {
       res.set_content("ok\n", "text/plain");
     });
     for (HttpRoute& route : routes) {
-      server.Get(route.pattern, [handler = std::move(route.handler)](
-                                    const httplib::Request& req, httplib::Response& res) {
-        std::vector<std::string> captures;
-        for (size_t i = 1; i < req.matches.size(); ++i) captures.push_back(req.matches[i]);
-        HttpAnswer answer = handler(captures);
-        res.status = answer.status;
-        res.set_content(answer.body, answer.content_type.c_str());
-      });
+      httplib::Server::Handler serve;
+      if (route.request_handler) {
+        serve = [handler = std::move(route.request_handler)](const httplib::Request& req,
+                                                             httplib::Response& res) {
+          Answer(handler(ToRequest(req)), res);
+        };
+      } else {
+        serve = [handler = std::move(route.handler)](const httplib::Request& req,
+                                                     httplib::Response& res) {
+          std::vector<std::string> captures;
+          for (size_t i = 1; i < req.matches.size(); ++i) captures.push_back(req.matches[i]);
+          Answer(handler(captures), res);
+        };
+      }
+      if (route.method == "POST") {
+        server.Post(route.pattern, std::move(serve));
+      } else {
+        server.Get(route.pattern, std::move(serve));
+      }
     }
     server.set_exception_handler(
         [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {

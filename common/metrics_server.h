@@ -2,6 +2,7 @@
 //   GET /metrics   Prometheus text exposition (0.0.4) of one prometheus::Registry
 //   GET /healthz   "ok"
 //   GET <route>    extra read-only routes a component adds (the broker's status API)
+//   POST <route>   extra routes that see the whole request (the broker console's actions)
 // on its own thread, so a slow scrape never stalls a component's event loop.
 //
 // DESIGN (threads)
@@ -15,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <prometheus/registry.h>
@@ -31,12 +33,29 @@ struct HttpAnswer {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers = {};  // more response headers
+};
+
+// What a `request_handler` sees of a request. Header names are matched case-insensitively.
+struct HttpRequest {
+  std::string method;
+  std::string path;
+  std::vector<std::string> captures;  // the route pattern's capture groups
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote;  // "ADDR:PORT" of the peer
+  // The value of header `name` (case-insensitive), "" when absent.
+  std::string Header(const std::string& name) const;
 };
 
 struct HttpRoute {
   std::string pattern;  // httplib (ECMAScript) regex matched against the whole path
   // Called with the pattern's capture groups; must be thread-safe.
   std::function<HttpAnswer(const std::vector<std::string>& captures)> handler;
+  // "GET" or "POST". A route with a request_handler is served by it (with the whole request)
+  // instead of `handler`; it must be thread-safe too.
+  std::string method = "GET";
+  std::function<HttpAnswer(const HttpRequest& request)> request_handler = {};
 };
 
 class MetricsServer {

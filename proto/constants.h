@@ -110,6 +110,8 @@ inline constexpr std::size_t kMaxMapEntries = 256;         // any msgpack map
 inline constexpr std::size_t kMaxDepth = 8;                // container nesting
 // Largest whole multipart message a Sieve socket accepts (ZMQ_MAXMSGSIZE): a bulk frame at
 // its limit plus the header and framing, with room to spare. Refused by libzmq unbuffered.
+// Failed rows (with their reasons) a COMMITTED carries at most, for the web console.
+inline constexpr std::size_t kCommittedFailedRows = 5;
 inline constexpr int64_t kMaxMessageBytes = int64_t{300} << 20;
 
 // Reliability (Paranoid Pirate): a peer is dead after kHeartbeatLiveness missed intervals.

@@ -340,6 +340,9 @@ struct Committed {
   std::uint64_t errors = 0;
   std::uint64_t prompt_tokens = 0;  // the chunk's tokens (LLM endpoints), for the job's usage
   std::uint64_t completion_tokens = 0;
+  // The chunk's first failed rows (at most kCommittedFailedRows), for the web console; sent
+  // with the first COMMITTED of a chunk only (a re-sent one leaves it empty).
+  std::vector<RowError> failed_rows = {};
 
   bool operator==(const Committed&) const = default;
   template <typename M, typename V>
@@ -351,6 +354,7 @@ struct Committed {
     v.Field("errors", m.errors, Rule::kRequired);
     v.Field("prompt_tokens", m.prompt_tokens, Rule::kOptional);
     v.Field("completion_tokens", m.completion_tokens, Rule::kOptional);
+    v.Field("failed_rows", m.failed_rows, Rule::kOptional);
   }
 };
 

@@ -28,6 +28,8 @@ TEST_PACKAGES=(
   # HTTP/2 and TLS endpoint tests (nginx in front of the classifier, a test-made certificate);
   # nginx is also the HTTP benchmark's fast server
   nginx-light openssl
+  # the broker's web console tested in a real browser (headless, through the DevTools pipe)
+  chromium
 )
 
 case "${1:-all}" in

@@ -31,6 +31,16 @@ class MetricsServerTest : public ::testing::Test {
         {"/api/v1/broken", [](const std::vector<std::string>&) -> HttpAnswer {
            throw std::runtime_error("boom");
          }}};
+    HttpRoute post;
+    post.pattern = R"(/api/v1/echo/([a-z]+))";
+    post.method = "POST";
+    post.request_handler = [](const HttpRequest& request) {
+      HttpAnswer answer{201, request.method + " " + request.captures.at(0) + " " +
+                                 request.Header("x-TOKEN") + " " + request.body};
+      answer.headers = {{"X-Seen", request.remote.substr(0, 10)}};
+      return answer;
+    };
+    routes.push_back(post);
     auto server = MetricsServer::Start({"127.0.0.1", 0}, registry_, std::move(routes));
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
@@ -73,6 +83,20 @@ TEST_F(MetricsServerTest, UnknownPathsAre404AndThrowingHandlers500) {
   auto still = client_->Get("/healthz");  // the server survives
   ASSERT_TRUE(still);
   EXPECT_EQ(still->status, 200);
+}
+
+TEST_F(MetricsServerTest, PostRoutesSeeTheWholeRequestAndSetHeaders) {
+  auto res = client_->Post("/api/v1/echo/bolt", {{"X-Token", "abc"}}, "body!", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 201);
+  EXPECT_EQ(res->body, "POST bolt abc body!");
+  EXPECT_EQ(res->get_header_value("X-Seen"), "127.0.0.1:");
+  auto get = client_->Get("/api/v1/echo/bolt");  // a POST route answers no GET
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 404);
+  auto post_to_get = client_->Post("/api/v1/things/bolt", "", "text/plain");
+  ASSERT_TRUE(post_to_get);
+  EXPECT_NE(post_to_get->status, 200);
 }
 
 TEST_F(MetricsServerTest, ABusyPortIsUnavailable) {

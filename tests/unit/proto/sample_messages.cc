@@ -68,7 +68,7 @@ std::vector<Message> WorkerAndCollectorMessages() {
       JobOpen{kJob, "category", "/out/x.csv", 12, 1200, kHeader, "nightly crawl", "3,15"},
       JobSealed{kJob, 12, 1200},
       JobCancel{kJob},
-      Committed{kJob, 7, 2, 100, 1, 4120, 14},
+      Committed{kJob, 7, 2, 100, 2, 4120, 14, {{700, "HTTP 500"}, {705, "timeout after 3 tries"}}},
       JobDone{kJob, "/out/x.csv", 1200, 3, "/out/x.csv.summary.json"},
   };
 }
