@@ -19,11 +19,12 @@ namespace sieve {
 template <typename Counters>
 class CounterMirror {
  public:
-  // Registers counter `name` (no labels) mirroring `field`.
+  // Registers counter `name` (no labels) mirroring `field` times `scale` (e.g. 1e-3 exports a
+  // field kept in milliseconds as the base unit Prometheus wants, seconds).
   void Add(prometheus::Registry& registry, const std::string& name, const std::string& help,
-           uint64_t Counters::*field) {
+           uint64_t Counters::*field, double scale = 1.0) {
     auto& counter = prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({});
-    mirrors_.push_back({&counter, field});
+    mirrors_.push_back({&counter, field, scale});
   }
 
   // Advances every counter to `now`. A field that went down (a new Counters) is taken as is.
@@ -31,7 +32,7 @@ class CounterMirror {
     for (const Mirror& m : mirrors_) {
       uint64_t value = now.*m.field;
       uint64_t before = published_.*m.field;
-      if (value > before) m.counter->Increment(static_cast<double>(value - before));
+      if (value > before) m.counter->Increment(static_cast<double>(value - before) * m.scale);
     }
     published_ = now;
   }
@@ -40,6 +41,7 @@ class CounterMirror {
   struct Mirror {
     prometheus::Counter* counter;
     uint64_t Counters::*field;
+    double scale;
   };
   std::vector<Mirror> mirrors_;
   Counters published_{};

@@ -86,8 +86,8 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& registry) {
   counters_.Add(registry, "sieve_worker_permit_waits_total",
                 "Times a rate-limited job had a request ready but no permit",
                 &WorkerCounters::permit_waits);
-  counters_.Add(registry, "sieve_worker_permit_wait_milliseconds_total",
-                "Time rate-limited jobs waited for permits", &WorkerCounters::permit_wait_ms);
+  counters_.Add(registry, "sieve_worker_permit_wait_seconds_total",
+                "Time rate-limited jobs waited for permits", &WorkerCounters::permit_wait_ms, 1e-3);
   counters_.Add(registry, "sieve_worker_rate_limited_total",
                 "429s (or 503s with Retry-After) seen by rate-limited jobs",
                 &WorkerCounters::rate_limited);

@@ -11,7 +11,7 @@
 //                                            (re-asked or, after the re-asks, an error row)
 //   chunks_labelled_total, chunks_delivered_total, results_resent_total,
 //   broker_reconnects_total, messages_refused_total                         counters
-//   permit_waits_total, permit_wait_milliseconds_total, rate_limited_total  counters (limits.md)
+//   permit_waits_total, permit_wait_seconds_total, rate_limited_total  counters (limits.md)
 //   requests_in_flight, concurrency_limit, chunks_in_progress     gauges (sampled by the loop)
 // With endpoint pools (worker/endpoint_pool.h), per member (URL without credentials):
 //   endpoint_requests_total{endpoint,class}   counter, as http_requests_total
