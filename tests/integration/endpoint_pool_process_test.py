@@ -77,7 +77,7 @@ class EndpointPoolTest(unittest.TestCase):
         finally:
             cluster.close()
 
-    def run_pool(self, name, replica_flags, faults, worker_flags=()):
+    def run_pool(self, name, replica_flags, faults, worker_flags=(), submit_flags=()):
         """Runs the job over three replicas; `faults(cluster, replicas, job)` acts mid-job.
         Returns (output bytes, status, replicas, cluster); the caller closes the cluster."""
         cluster = Cluster(name)
@@ -89,7 +89,7 @@ class EndpointPoolTest(unittest.TestCase):
             for _ in range(2):
                 cluster.start_worker("--concurrency", "8", *worker_flags)
             endpoints = [arg for r in replicas for arg in ("--endpoint", r.url)]
-            r = cluster.sieve("submit", self.data, "--chunk-rows", "250", *endpoints)
+            r = cluster.sieve("submit", self.data, "--chunk-rows", "250", *endpoints, *submit_flags)
             job = r.stdout.decode().strip().splitlines()[0]
             faults(cluster, replicas, job)
             out = os.path.join(cluster.dir, "out.csv")
@@ -160,8 +160,11 @@ class EndpointPoolTest(unittest.TestCase):
             for r in replicas:
                 r.start()
 
+        # A row that fails its --retries while the rest of its chunk is fine is an error row by
+        # design; the retries must outlast the outage (3 s plus restarts, longer under asan),
+        # which backoff capped at a few seconds does only with more than the default.
         output, status, _, cluster = self.run_pool(
-            "pool-outage", [("--latency-ms", "2")] * 3, outage)
+            "pool-outage", [("--latency-ms", "2")] * 3, outage, submit_flags=("--retries", "12"))
         try:
             self.assert_clean(output, status, cluster)
         finally:
