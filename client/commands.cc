@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "client/broker_request.h"
 #include "client/exit_codes.h"
 #include "client/job_watch.h"
 #include "client/output_path.h"
@@ -17,13 +18,6 @@
 
 namespace sieve {
 namespace {
-
-constexpr std::chrono::milliseconds kReplyTimeout{10'000};
-
-int Fail(const Status& status) {
-  std::fprintf(stderr, "sieve: %s\n", status.message().c_str());
-  return ExitCodeFor(status);
-}
 
 // The exit code of a job that has ended (or stopped at its budget).
 int JobExitCode(const proto::JobStatus& status) {
@@ -63,11 +57,6 @@ void PrintUsageLine(const proto::JobStatus& s) {
   std::printf("\n");
 }
 
-Result<PeerConnection> ConnectBroker(zmq::context_t& context, const ClientOptions& client) {
-  return PeerConnection::Connect(context, client.broker, client.curve,
-                                 client.curve.broker_public_key);
-}
-
 // Says why the output of the finished job could not be written and how to fetch it again.
 void PrintKeptResults(const ClientOptions& client, const std::string& job_id,
                       const std::string& output, const std::string& fetch_flags,
@@ -97,7 +86,7 @@ JobOutcome FollowJob(zmq::context_t& context, const ClientOptions& client, PeerC
   ProgressReporter progress(stderr, ::isatty(STDERR_FILENO) != 0);
   Result<proto::JobStatus> status = WaitForJob(broker, job_id, &progress);
   if (!status.ok()) {
-    outcome.exit_code = Fail(status.status());
+    outcome.exit_code = FailCommand(status.status());
     return outcome;
   }
   if (!wait.output.empty() && status->state == proto::JobState::kDone) {
@@ -123,18 +112,18 @@ JobOutcome SubmitAndFollow(const ClientOptions& client, const JobRequest& reques
                                                    : Status::Ok();
   if (valid.ok()) valid = ValidateInputs(request);
   if (!valid.ok()) {
-    outcome.exit_code = Fail(valid);
+    outcome.exit_code = FailCommand(valid);
     return outcome;
   }
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
   if (!broker.ok()) {
-    outcome.exit_code = Fail(broker.status());
+    outcome.exit_code = FailCommand(broker.status());
     return outcome;
   }
   Result<SubmittedJob> job = SubmitJob(*broker, request, nullptr);
   if (!job.ok()) {
-    outcome.exit_code = Fail(job.status());
+    outcome.exit_code = FailCommand(job.status());
     return outcome;
   }
   std::printf("%s\n", job->job_id.c_str());
@@ -153,11 +142,11 @@ int SubmitCommand(const ClientOptions& client, const JobRequest& request, const 
 int StatusCommand(const ClientOptions& client, const std::string& job_id) {
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
-  if (!broker.ok()) return Fail(broker.status());
+  if (!broker.ok()) return FailCommand(broker.status());
   uint64_t id = broker->NextRequestId();
   proto::StatusQuery query{id, job_id.empty() ? std::nullopt : std::optional(job_id)};
-  Result<proto::Message> reply = broker->Call(std::move(query), id, kReplyTimeout);
-  if (!reply.ok()) return Fail(reply.status());
+  Result<proto::Message> reply = broker->Call(std::move(query), id, kBrokerReplyTimeout);
+  if (!reply.ok()) return FailCommand(reply.status());
   const auto& jobs = std::get<proto::StatusReply>(*reply).jobs;
   if (client.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -189,21 +178,21 @@ int WaitCommand(const ClientOptions& client, const std::string& job_id,
                 const std::string& output) {
   if (!output.empty()) {
     Status writable = CheckOutputPath(output);
-    if (!writable.ok()) return Fail(writable);
+    if (!writable.ok()) return FailCommand(writable);
   }
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
-  if (!broker.ok()) return Fail(broker.status());
+  if (!broker.ok()) return FailCommand(broker.status());
   return FollowJob(context, client, *broker, job_id, WaitOptions{true, output, ""}).exit_code;
 }
 
 int CancelCommand(const ClientOptions& client, const std::string& job_id) {
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
-  if (!broker.ok()) return Fail(broker.status());
+  if (!broker.ok()) return FailCommand(broker.status());
   uint64_t id = broker->NextRequestId();
-  Result<proto::Message> reply = broker->Call(proto::Cancel{id, job_id}, id, kReplyTimeout);
-  if (!reply.ok()) return Fail(reply.status());
+  Result<proto::Message> reply = broker->Call(proto::Cancel{id, job_id}, id, kBrokerReplyTimeout);
+  if (!reply.ok()) return FailCommand(reply.status());
   std::fprintf(stderr, "sieve: job %s cancelled\n", job_id.c_str());
   return kExitOk;
 }
@@ -211,14 +200,14 @@ int CancelCommand(const ClientOptions& client, const std::string& job_id) {
 int FetchCommand(const ClientOptions& client, const std::string& job_id, const std::string& output,
                  const std::string& fetch_flags) {
   Status writable = CheckOutputPath(output);
-  if (!writable.ok()) return Fail(writable);
+  if (!writable.ok()) return FailCommand(writable);
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
-  if (!broker.ok()) return Fail(broker.status());
+  if (!broker.ok()) return FailCommand(broker.status());
   Result<proto::JobStatus> status = QueryJob(*broker, job_id);
-  if (!status.ok()) return Fail(status.status());
+  if (!status.ok()) return FailCommand(status.status());
   Status fetched = FetchOutput(context, *status, output, client.curve);
-  if (!fetched.ok() && status->state != proto::JobState::kDone) return Fail(fetched);
+  if (!fetched.ok() && status->state != proto::JobState::kDone) return FailCommand(fetched);
   if (!fetched.ok()) {
     PrintKeptResults(client, job_id, output, fetch_flags, fetched);
     return FetchFailedExitCode(fetched);
@@ -230,10 +219,10 @@ int FetchCommand(const ClientOptions& client, const std::string& job_id, const s
 int WorkersCommand(const ClientOptions& client) {
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
-  if (!broker.ok()) return Fail(broker.status());
+  if (!broker.ok()) return FailCommand(broker.status());
   uint64_t id = broker->NextRequestId();
-  Result<proto::Message> reply = broker->Call(proto::WorkersQuery{id}, id, kReplyTimeout);
-  if (!reply.ok()) return Fail(reply.status());
+  Result<proto::Message> reply = broker->Call(proto::WorkersQuery{id}, id, kBrokerReplyTimeout);
+  if (!reply.ok()) return FailCommand(reply.status());
   const auto& workers = std::get<proto::WorkersReply>(*reply).workers;
   if (client.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -282,9 +271,9 @@ void PrintOutputPreview(const std::string& output, int rows) {
 
 int KeygenCommand(const std::string& dir, const std::string& name) {
   Result<CurveKeyPair> pair = GenerateCurveKeyPair();
-  if (!pair.ok()) return Fail(pair.status());
+  if (!pair.ok()) return FailCommand(pair.status());
   Status written = WriteKeyPair(dir, name, *pair);
-  if (!written.ok()) return Fail(written);
+  if (!written.ok()) return FailCommand(written);
   std::fprintf(stderr, "sieve: wrote %s/%s.key (secret: keep it on this machine) and %s/%s.pub\n",
                dir.c_str(), name.c_str(), dir.c_str(), name.c_str());
   std::printf("%s\n", pair->public_key.c_str());

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/exit_codes.h"
-#include "client/peer_connection.h"
+#include "client/broker_request.h"
 #include "common/rate.h"
 
 namespace sieve {
@@ -21,19 +21,12 @@ Status CheckRateFlags(const proto::JobSpec& spec) {
 
 int LimitsCommand(const ClientOptions& client) {
   zmq::context_t context;
-  Result<PeerConnection> broker = PeerConnection::Connect(context, client.broker, client.curve,
-                                                          client.curve.broker_public_key);
-  if (!broker.ok()) {
-    std::fprintf(stderr, "sieve: %s\n", broker.status().message().c_str());
-    return ExitCodeFor(broker.status());
-  }
+  Result<PeerConnection> broker = ConnectBroker(context, client);
+  if (!broker.ok()) return FailCommand(broker.status());
   uint64_t id = broker->NextRequestId();
   Result<proto::Message> reply =
-      broker->Call(proto::LimitsQuery{id}, id, std::chrono::milliseconds(10'000));
-  if (!reply.ok()) {
-    std::fprintf(stderr, "sieve: %s\n", reply.status().message().c_str());
-    return ExitCodeFor(reply.status());
-  }
+      broker->Call(proto::LimitsQuery{id}, id, kBrokerReplyTimeout);
+  if (!reply.ok()) return FailCommand(reply.status());
   const auto& keys = std::get<proto::LimitsReply>(*reply).keys;
   if (client.json) {
     nlohmann::json out = nlohmann::json::array();
