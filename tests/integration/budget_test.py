@@ -7,29 +7,14 @@ to an uninterrupted run's, with every row sent exactly once."""
 
 import json
 import os
-import re
 import subprocess
 import unittest
-import urllib.request
 
-from sieve_harness import Cluster, SOURCE_DIR, exe, generate_csv
+from sieve_harness import Cluster, SOURCE_DIR, exe, generate_csv, get_json, metric_sum
 
 TEMPLATE = "@" + os.path.join(SOURCE_DIR, "examples", "chat-template.json")
 PRICE = "2,8"  # per million prompt / completion tokens
 BUDGET_STOP = 4  # client/exit_codes.h kExitBudgetExhausted
-
-
-def get_json(url):
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return json.loads(r.read())
-
-
-def metric(endpoint, name):
-    """The sum of every sample of `name` in the classifier's /metrics."""
-    with urllib.request.urlopen(f"http://{endpoint}/metrics", timeout=10) as r:
-        text = r.read().decode()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if re.match(re.escape(name) + r"(\{|\s)", line))
 
 
 def cost(tokens):
@@ -60,7 +45,7 @@ class BudgetTest(unittest.TestCase):
                 "--price", PRICE, "--chunk-rows", str(self.CHUNK_ROWS), *extra]
 
     def requests(self):
-        return metric(self.cluster.classifier.endpoint,
+        return metric_sum(self.cluster.classifier.endpoint,
                       "sieve_classifier_request_duration_seconds_count")
 
     def test_budget_stop_then_resume_gives_the_uninterrupted_output(self):

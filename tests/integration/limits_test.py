@@ -6,23 +6,10 @@ benchmarks (bench/limits_bench.sh, docs/benchmarks.md)."""
 
 import json
 import os
-import re
 import time
 import unittest
-import urllib.request
 
-from sieve_harness import Cluster, check_output, generate_csv, read_csv
-
-
-def metric(endpoint, name, labels=""):
-    """The sum of the samples of `name` whose labels contain `labels`."""
-    with urllib.request.urlopen(f"http://{endpoint}/metrics", timeout=10) as r:
-        text = r.read().decode()
-    total = 0.0
-    for line in text.splitlines():
-        if re.match(re.escape(name) + r"(\{|\s)", line) and labels in line:
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+from sieve_harness import Cluster, check_output, generate_csv, metric_sum, read_csv
 
 
 class LimitsTest(unittest.TestCase):
@@ -54,8 +41,8 @@ class LimitsTest(unittest.TestCase):
             c.start_worker("--concurrency", "32")
         rows, rate = 300, 20.0
         data, out, elapsed = self.run_job(rows, "--rate", "1200/min")
-        served = metric(c.classifier.endpoint, "sieve_classifier_requests_total", 'code="200"')
-        refused = metric(c.classifier.endpoint, "sieve_classifier_requests_total", 'code="429"')
+        served = metric_sum(c.classifier.endpoint, "sieve_classifier_requests_total", 'code="200"')
+        refused = metric_sum(c.classifier.endpoint, "sieve_classifier_requests_total", 'code="429"')
         check_output([data], out, c.endpoint, sample=20)  # sends 20 requests of its own
         self.assertEqual(sum(1 for r in read_csv(out)[1:] if r[-1] == "error"), 0)
         self.assertEqual(refused, 0, c.logs())
@@ -95,10 +82,10 @@ class LimitsTest(unittest.TestCase):
         c.sieve("wait", job, "-o", out, timeout=200)
         check_output([data], out, c.endpoint, sample=20)
         self.assertEqual(sum(1 for r in read_csv(out)[1:] if r[-1] == "error"), 0)
-        refused = metric(c.classifier.endpoint, "sieve_classifier_requests_total", 'code="429"')
+        refused = metric_sum(c.classifier.endpoint, "sieve_classifier_requests_total", 'code="429"')
         self.assertGreater(refused, 0)
         self.assertTrue(seen_pause, "no pause seen in `sieve limits` although 429s happened")
-        reported = sum(metric(w.wait_metrics(), "sieve_worker_rate_limited_total")
+        reported = sum(metric_sum(w.wait_metrics(), "sieve_worker_rate_limited_total")
                        for w in workers)
         self.assertGreater(reported, 0)
 

@@ -7,32 +7,15 @@ that a bad template is a usage error before any request is made."""
 
 import json
 import os
-import re
 import subprocess
 import unittest
-import urllib.request
 
-from sieve_harness import Cluster, SOURCE_DIR, check_output, exe, read_csv
+from sieve_harness import (Cluster, SOURCE_DIR, check_output, exe, get_json, metric_sum,
+                           read_csv)
 
 EXAMPLE = os.path.join(SOURCE_DIR, "examples", "websites.csv")
 TEMPLATE = "@" + os.path.join(SOURCE_DIR, "examples", "chat-template.json")
 PRICE = (0.15, 0.6)
-
-
-def get_json(url):
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return json.loads(r.read())
-
-
-def metric(endpoint, name):
-    """The sum of every sample of `name` in the classifier's /metrics."""
-    with urllib.request.urlopen(f"http://{endpoint}/metrics", timeout=10) as r:
-        text = r.read().decode()
-    total = 0.0
-    for line in text.splitlines():
-        if re.match(re.escape(name) + r"(\{|\s)", line):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 class LlmTest(unittest.TestCase):
@@ -89,7 +72,7 @@ class LlmTest(unittest.TestCase):
         self.assertEqual(plain_summary["tokens"], {"prompt": 0, "completion": 0})
         self.assertNotIn("cost", plain_summary)
         # The server saw exactly one chat request per row: no re-asks for sentence answers.
-        self.assertEqual(metric(self.cluster.classifier.endpoint,
+        self.assertEqual(metric_sum(self.cluster.classifier.endpoint,
                                 'sieve_classifier_request_duration_seconds_count'), 2 * n)
 
     def test_status_shows_tokens_and_cost_of_a_submitted_job(self):
@@ -133,7 +116,7 @@ class LlmTest(unittest.TestCase):
         self.assertEqual([row[:-1] for row in rows], plain)
         # Requests: one per row plus one per re-ask (each invalid answer not yet reported).
         n = len(rows) - 1
-        self.assertEqual(metric(self.cluster.classifier.endpoint,
+        self.assertEqual(metric_sum(self.cluster.classifier.endpoint,
                                 "sieve_classifier_texts_classified_total"),
                          n + summary["invalid_answers"] - summary["invalid_rows"])
 
@@ -185,8 +168,8 @@ class LlmTest(unittest.TestCase):
                                self.base + "/classify", *flags)
             self.assertEqual(r.returncode, 2, r.stderr.decode())
             self.assertIn(needle, r.stderr.decode())
-        self.assertEqual(metric(endpoint, "sieve_classifier_texts_classified_total"), 0)
-        self.assertEqual(metric(endpoint, "sieve_classifier_request_duration_seconds_count"), 0)
+        self.assertEqual(metric_sum(endpoint, "sieve_classifier_texts_classified_total"), 0)
+        self.assertEqual(metric_sum(endpoint, "sieve_classifier_request_duration_seconds_count"), 0)
 
 
 if __name__ == "__main__":

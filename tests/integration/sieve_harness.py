@@ -24,6 +24,20 @@ BIN_DIR = os.environ.get("SIEVE_BIN_DIR", "")
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def metric_sum(address, name, labels=""):
+    """The sum of the samples of metric `name` in http://ADDRESS/metrics (a classifier, a
+    worker, ...) whose label set contains the text `labels` (e.g. 'code="429"')."""
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if re.match(re.escape(name) + r"(\{|\s)", line) and labels in line)
+
+
 def exe(name):
     for sub in ("client", "broker", "collector", "worker", "classifier", ""):
         path = os.path.join(BIN_DIR, sub, name)
