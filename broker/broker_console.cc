@@ -100,7 +100,17 @@ void Broker::PublishConsole(int64_t now, const std::vector<proto::JobStatus>& jo
     worker.rows_done = w.rows_done;
     snapshot.workers.push_back(std::move(worker));
   }
-  // snapshot.limits: filled once the broker enforces rate limits (issue 17).
+  for (proto::LimitInfo& info : quota_.Limits()) {
+    ConsoleLimit limit;
+    limit.key = std::move(info.key);
+    limit.limit = info.rate;
+    if (!info.token_rate.empty()) {
+      limit.limit += (limit.limit.empty() ? "" : ", ") + info.token_rate + " tokens";
+    }
+    limit.rate = static_cast<double>(info.granted_last_minute) / 60.0;
+    limit.pauses = info.pauses;
+    snapshot.limits.push_back(std::move(limit));
+  }
   console_board_.Publish(std::move(snapshot));
 }
 

@@ -57,11 +57,11 @@ struct ConsoleWorker {
   uint64_t rows_done = 0;
 };
 
-// A rate-limit key (issue 17's `sieve limits`): empty until the broker has limits.
+// A rate-limit key, as `sieve limits` shows it (broker/quota_service.h): only keys in use.
 struct ConsoleLimit {
   std::string key;
-  std::string limit;  // e.g. "600/min"
-  double rate = 0;    // requests per second now
+  std::string limit;  // e.g. "600/min" or "600/min, 90000/min tokens"
+  double rate = 0;    // requests per second granted over the last minute
   uint64_t pauses = 0;
 };
 

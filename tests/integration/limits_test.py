@@ -9,7 +9,7 @@ import os
 import time
 import unittest
 
-from sieve_harness import Cluster, check_output, generate_csv, metric_sum, read_csv
+from sieve_harness import Cluster, check_output, generate_csv, get_json, metric_sum, read_csv
 
 
 class LimitsTest(unittest.TestCase):
@@ -59,7 +59,7 @@ class LimitsTest(unittest.TestCase):
         # one pauses the job's key for all workers; every row still ends with a label.
         c = self.cluster
         c.start_classifier("--overload-rate", "0.03", "--seed", "7")
-        c.start_broker()
+        c.start_broker("tcp://127.0.0.1:*", "--metrics", "127.0.0.1:0")
         c.start_collector()
         workers = [c.start_worker("--concurrency", "16", "--metrics", "127.0.0.1:0")
                    for _ in range(2)]
@@ -68,6 +68,7 @@ class LimitsTest(unittest.TestCase):
         job = c.submit([data], "--rate", "3000/min", "--limit-key", "shared", "--chunk-rows",
                        "25", "--retries", "6")
         seen_pause = False
+        console_limits = []
         deadline = time.time() + 120
         while time.time() < deadline:
             keys = json.loads(c.sieve("limits", "--json").stdout)
@@ -76,6 +77,8 @@ class LimitsTest(unittest.TestCase):
             self.assertEqual(keys[0]["key"], "shared")
             if keys[0]["pauses"] > 0:
                 seen_pause = True
+            console_limits = console_limits or get_json(
+                f"http://{c.broker.metrics}/api/v1/console")["limits"]
             if c.status(job)["state"] == "done":
                 break
             time.sleep(0.2)
@@ -85,6 +88,9 @@ class LimitsTest(unittest.TestCase):
         refused = metric_sum(c.classifier.endpoint, "sieve_classifier_requests_total", 'code="429"')
         self.assertGreater(refused, 0)
         self.assertTrue(seen_pause, "no pause seen in `sieve limits` although 429s happened")
+        # The web console shows the key while the job runs, as `sieve limits` does.
+        self.assertEqual([(k["key"], k["limit"]) for k in console_limits],
+                         [("shared", "3000/min")], console_limits)
         reported = sum(metric_sum(w.wait_metrics(), "sieve_worker_rate_limited_total")
                        for w in workers)
         self.assertGreater(reported, 0)
