@@ -181,6 +181,7 @@ void Broker::Handle(const std::string& peer, const std::string& user_id,
                      Status::PermissionDenied("job " + m.job_id + " belongs to another client"));
             }
           },
+          [&](const proto::CanaryReport& m) { OnCanary(peer, m); },
           [&](const proto::PermitAsk& m) { OnPermitAsk(peer, m); },
           [&](const proto::RateLimited& m) { OnRateLimited(peer, m); },
           [&](const proto::LimitsQuery& m) { OnLimits(peer, m); },
@@ -230,6 +231,8 @@ void Broker::OnHeartbeat(const std::string& peer, const proto::Heartbeat& heartb
     Reply(peer, proto::Disconnect{"unknown peer: send READY"});
     return;
   }
+  workers_[peer].in_flight = heartbeat.in_flight;
+  endpoint_tally_.Add(peer, heartbeat.endpoints);
   int64_t deadline = options_.clock->NowMs() + options_.lease_ms;
   for (const proto::LeaseRef& ref : heartbeat.leases) {
     leases_.Renew(ChunkKey{ref.job_id, ref.chunk_index}, ref.attempt, peer, deadline);
@@ -249,6 +252,11 @@ void Broker::OnRelease(const std::string& peer, const proto::Release& release) {
     HandBack(*lease, LeaseEnd::kReturned, release.reason);
     return;
   }
+  if (!release.refusal.empty()) {  // the endpoint refuses the job: it pauses (broker_pause.cc)
+    PauseJob(key.job_id, release.refusal);
+    HandBack(*lease, LeaseEnd::kReturned, release.reason);  // parked by Dispatch: not an attempt
+    return;
+  }
   HandBack(*lease, release.reason == "draining" ? LeaseEnd::kReturned : LeaseEnd::kFailed,
            release.reason);
 }
@@ -259,6 +267,7 @@ void Broker::OnDisconnect(const std::string& peer) {
   spdlog::info("worker {} left", it->second.name);
   workers_.erase(it);
   quota_.WorkerGone(peer);
+  endpoint_tally_.WorkerGone(peer);
   for (const Lease& lease : leases_.TakeByWorker(peer)) {
     HandBack(lease, LeaseEnd::kReturned, "worker left");
   }
@@ -289,6 +298,8 @@ void Broker::OpenJobAtCollector(const JobEntry& job) {
   open.header_record = job.record.header;
   open.name = job.spec.name;
   open.price = job.spec.price;
+  open.retry_of = job.spec.retry_of;
+  open.output_format = job.spec.output_format;
   Reply(collector_id_, std::move(open));
   if (sealed) {
     Reply(collector_id_,
@@ -303,9 +314,16 @@ void Broker::OnCommitted(const proto::Committed& committed) {
   suspects_.erase(key);
   std::optional<Lease> lease = leases_.Remove(key);
   secrets_.ClearNote(key.job_id);
+  if (const JobEntry* job = book_->Find(key.job_id); job != nullptr && canary_.Pending(*job)) {
+    PassCanary(key.job_id);  // a committed chunk answers the canary's question too
+  }
   if (book_->Find(key.job_id) != nullptr) {
+    // Rows answered from the result cache cost nothing: the budget's tokens-per-row mean is
+    // over the rows that were sent, so it never underestimates the rows still to send.
     usage_.Record(key.job_id, key.chunk_index,
-                  {committed.prompt_tokens, committed.completion_tokens}, committed.rows);
+                  {committed.prompt_tokens, committed.completion_tokens,
+                   committed.cached_rows},
+                  committed.rows - std::min(committed.cached_rows, committed.rows));
     console_board_.NoteFailedRows(key.job_id, committed.failed_rows);
   }
   Result<bool> now = book_->Commit(key.job_id, key.chunk_index, committed.errors, failed,
@@ -328,7 +346,10 @@ void Broker::OnCommitted(const proto::Committed& committed) {
 
 void Broker::OnJobDone(const proto::JobDone& done) {
   JobEntry* job = book_->Find(done.job_id);
-  if (job == nullptr || job->record.state == JobState::kDone) return;
+  if (job == nullptr || job->record.state == JobState::kDone) {
+    OnOutputRebuilt(done);
+    return;
+  }
   secrets_.Drop(done.job_id);
   quota_.Leave(done.job_id);
   Status s = book_->MarkDone(done.job_id, done.output_path);
@@ -384,6 +405,13 @@ void Broker::OnSubmit(const std::string& peer, const std::string& client,
   }
   // Credential headers stay in memory (broker/job_secrets.h): the stored spec names them only.
   proto::Submit stored = submit;
+  if (!stored.spec.retry_of.empty()) {
+    Status retry = SpecForRetry(client, stored.spec);
+    if (!retry.ok()) {
+      Refuse(peer, submit.request_id, retry);
+      return;
+    }
+  }
   std::vector<std::string> credentials = TakeCredentialHeaders(stored.spec);
   Result<std::string> id = book_->Create(stored, client);
   if (!id.ok()) {
@@ -391,10 +419,10 @@ void Broker::OnSubmit(const std::string& peer, const std::string& client,
     return;
   }
   if (!credentials.empty()) secrets_.Put(*id, std::move(credentials));
-  Status joined = quota_.Join(*id, submit.spec);  // checked above: cannot fail
+  Status joined = quota_.Join(*id, stored.spec);  // checked above: cannot fail
   if (!joined.ok()) spdlog::error("job {}: {}", *id, joined.ToString());
-  spdlog::info("job {} ({}) submitted, endpoint {}", *id, submit.spec.name,
-               RedactUrl(submit.spec.endpoint));
+  spdlog::info("job {} ({}) submitted, endpoint {}", *id, stored.spec.name,
+               RedactUrl(stored.spec.endpoint));
   if (collector_connected()) OpenJobAtCollector(*book_->Find(*id));
   Reply(peer, proto::Submitted{submit.request_id, *id, options_.client_credit});
 }
@@ -426,6 +454,7 @@ void Broker::OnSeal(const std::string& peer, const proto::Seal& seal) {
   }
   spdlog::info("job {} sealed: {} chunks, {} rows", seal.job_id, seal.total_chunks,
                seal.total_rows);
+  PauseIfPausedOpen(seal.job_id);  // broker_pause.cc
   if (collector_connected()) {
     Reply(collector_id_, proto::JobSealed{seal.job_id, seal.total_chunks, seal.total_rows});
   }
@@ -447,6 +476,11 @@ proto::JobStatus Broker::StatusOf(const JobRecord& record, uint64_t chunks_commi
   s.created_unix_ms = static_cast<uint64_t>(record.created_ms);
   s.finished_unix_ms = static_cast<uint64_t>(record.finished_ms);
   s.output_path = record.output_path;
+  // Why it failed (a canary's verdict quotes the endpoint's answer), or why it paused (the
+  // endpoint's refusal); never a secret.
+  if (record.state == JobState::kFailed || record.state == JobState::kPaused) {
+    s.message = record.message;
+  }
   s.collector = collector_.endpoint;
   s.collector_public_key = collector_.public_key;
   return s;
@@ -454,13 +488,19 @@ proto::JobStatus Broker::StatusOf(const JobRecord& record, uint64_t chunks_commi
 
 proto::JobStatus Broker::StatusOf(const JobEntry& job) const {
   proto::JobStatus s = StatusOf(job.record, job.chunks_committed, job.chunks_failed);
+  if (std::string paused = pause_.OpenReason(job.record.job_id); !paused.empty()) {
+    s.state = JobState::kPaused;  // paused while the client still uploads (pause_gate.h)
+    s.message = paused;
+  }
   secrets_.Describe(job, s);
   const JobUsage::Tokens tokens = usage_.Of(job.record.job_id);
   s.prompt_tokens = tokens.prompt;
   s.completion_tokens = tokens.completion;
+  s.cached_rows = tokens.cached_rows;
   s.price = job.spec.price;
   s.max_cost = job.spec.max_cost;
   s.max_tokens = job.spec.max_tokens;
+  s.endpoints = endpoint_tally_.Of(job.record.job_id);
   if (std::string budget = budget_.Describe(job, usage_); !budget.empty()) {
     s.message += (s.message.empty() ? "" : "; ") + budget;
   }
@@ -518,6 +558,8 @@ void Broker::OnStatus(const std::string& peer, const proto::StatusQuery& query) 
     });
     if (reply.jobs.size() > kMaxListedJobs) reply.jobs.resize(kMaxListedJobs);
   }
+  reply.collector = collector_.endpoint;  // where CACHE_ADMIN goes
+  reply.collector_public_key = collector_.public_key;
   Reply(peer, std::move(reply));
 }
 
@@ -534,7 +576,7 @@ std::vector<proto::WorkerInfo> Broker::WorkersNow(int64_t now) const {
     workers.push_back({w.name, IdentityToString(id), w.credit,
                        static_cast<uint32_t>(leases_.CountByWorker(id)),
                        static_cast<uint64_t>(std::max<int64_t>(0, now - w.last_seen_ms)),
-                       w.rows_done});
+                       w.rows_done, w.in_flight});
   }
   return workers;
 }
@@ -607,6 +649,7 @@ void Broker::ReapDeadPeers(int64_t now) {
     std::string name = it->second.name;
     it = workers_.erase(it);
     quota_.WorkerGone(id);
+    endpoint_tally_.WorkerGone(id);
     std::vector<Lease> held = leases_.TakeByWorker(id);
     RecordDeath(name, held);
     for (const Lease& lease : held) HandBack(lease, LeaseEnd::kLost, "worker lost");
@@ -783,6 +826,8 @@ void Broker::Dispatch(int64_t now) {
     if (!key) return;
     if (!Dispatchable(*key)) continue;
     if (secrets_.Park(*book_->Find(key->job_id), *key, now)) continue;  // broker/job_secrets.h
+    if (canary_.Hold(*book_->Find(key->job_id), *key)) continue;        // broker/canary.h
+    if (pause_.Hold(*book_->Find(key->job_id), *key)) continue;         // broker/pause_gate.h
     if (book_->FindChunk(*key)->losses > 0) {  // lost before (or before a restart): alone
       alone_.push_back(*key);
       continue;
@@ -798,6 +843,9 @@ void Broker::Dispatch(int64_t now) {
 std::set<std::string> Broker::DispatchAlone(int64_t now) {
   std::set<std::string> reserved;
   std::erase_if(alone_, [&](const ChunkKey& key) { return !Dispatchable(key); });
+  std::erase_if(alone_, [&](const ChunkKey& key) {  // a paused job's: parked (pause_gate.h)
+    return pause_.Hold(*book_->Find(key.job_id), key);
+  });
   for (auto it = alone_.begin(); it != alone_.end();) {
     // Its worker: the one with the fewest leases (it frees up first), neither reserved for
     // another such chunk nor running one.
@@ -858,8 +906,11 @@ bool Broker::AssignTo(const std::string& worker_id, Worker& worker, const ChunkK
   assign.collector = collector_.endpoint;
   assign.collector_public_key = collector_.public_key;
   assign.spec = secrets_.SpecForWorker(*job);
+  // The result cache's namespace is the broker's to say, never the client's (security.md).
+  assign.spec.cache_namespace = options_.shared_cache ? "shared" : job->record.client;
   assign.header_record = job->record.header;
   assign.chunk = std::move(*bytes);
+  assign.canary = canary_.IsCanary(key);
   Status sent = SendMessage(socket_, worker_id, std::move(assign));
   if (!sent.ok()) {
     --chunk->attempts;
@@ -910,6 +961,9 @@ void Broker::ForgetJob(const std::string& job_id) {
   std::erase_if(suspects_, [&](const ChunkKey& key) { return key.job_id == job_id; });
   secrets_.Drop(job_id);
   usage_.Forget(job_id);
+  endpoint_tally_.ForgetJob(job_id);
+  canary_.Forget(job_id);
+  pause_.Forget(job_id);
   budget_.Forget(job_id);
   quota_.Leave(job_id);
   // backoff_ and alone_ entries of the job are skipped when they come up (Dispatchable).

@@ -49,6 +49,9 @@
 
 #include "broker/broker_metrics.h"
 #include "broker/budget_gate.h"
+#include "broker/endpoint_tally.h"
+#include "broker/canary.h"
+#include "broker/pause_gate.h"
 #include "broker/job_book.h"
 #include "broker/job_secrets.h"
 #include "broker/job_usage.h"
@@ -103,6 +106,9 @@ struct BrokerOptions {
   // limit key (`--limit NAME=600/min,tokens=90000/min`).
   QuotaOptions quota;
   std::map<std::string, QuotaLimits> limits;
+  // The result cache: every client's jobs share one namespace ("shared"), so one client's
+  // cached answers serve another's (docs/security.md). Off: one namespace per client.
+  bool shared_cache = false;
 };
 
 class Broker {
@@ -133,6 +139,7 @@ class Broker {
     int64_t last_seen_ms = 0;
     uint64_t rows_done = 0;
     std::string version;  // from READY
+    uint32_t in_flight = 0;  // HTTP requests, at its last HEARTBEAT
   };
   struct Collector {
     std::string endpoint;
@@ -197,6 +204,23 @@ class Broker {
   void OnRateLimited(const std::string& peer, const proto::RateLimited& report);
   void OnLimits(const std::string& peer, const proto::LimitsQuery& query);
   void JoinQuotas();  // after a restart: the active jobs use their keys again
+  // `sieve retry` (broker_retry.cc): a SUBMIT with spec.retry_of gets the done job's spec
+  // (its own headers, when it sends some, replace the job's); JOB_DONE of a done job is the
+  // collector's word that it rebuilt that job's output (fewer error rows).
+  Status SpecForRetry(const std::string& client, proto::JobSpec& spec) const;
+  void OnOutputRebuilt(const proto::JobDone& done);
+  void OnCanary(const std::string& peer, const proto::CanaryReport& report);  // broker_canary.cc
+  // The job's canary passed: its parked chunks go back to the front of the queue.
+  void PassCanary(const std::string& job_id);
+  // Pause while running (broker_pause.cc, broker/pause_gate.h). PauseJob: a worker handed a
+  // chunk back because the endpoint refused the job's requests (RELEASE `refusal`).
+  void PauseJob(const std::string& job_id, const std::string& reason);
+  // RESUME of a paused job: sealed again, its parked chunks back at the front of the queue.
+  // False after refusing (the reply is sent).
+  bool ResumePaused(const std::string& peer, const proto::Resume& resume, JobEntry& job,
+                    proto::ResumeReply& reply);
+  // After a seal: a job paused while open becomes `paused`.
+  void PauseIfPausedOpen(const std::string& job_id);
 
   // Periodic work.
   void SendHeartbeats(int64_t now);
@@ -266,8 +290,11 @@ class Broker {
   int64_t next_retention_ms_ = 0;
   JobSecrets secrets_;  // credential headers, in memory only (broker/job_secrets.h)
   JobUsage usage_;  // tokens of committed chunks, per job (from COMMITTED)
+  EndpointTally endpoint_tally_;  // endpoint pools' counts, per job (from HEARTBEAT)
   BudgetGate budget_;  // --max-cost / --max-tokens (broker/budget_gate.h)
   QuotaService quota_;  // rate limits and permits (broker/quota_service.h)
+  CanaryGate canary_;  // jobs whose first chunk probes the endpoint first (broker/canary.h)
+  PauseGate pause_;    // jobs paused while running, and their parked chunks (pause_gate.h)
   int64_t next_heartbeat_ms_ = 0;
   BrokerCounters counters_;
   std::shared_ptr<prometheus::Registry> registry_;

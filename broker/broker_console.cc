@@ -98,6 +98,7 @@ void Broker::PublishConsole(int64_t now, const std::vector<proto::JobStatus>& jo
     worker.leases = static_cast<uint32_t>(leases_.CountByWorker(id));
     worker.last_heartbeat_age_ms = static_cast<uint64_t>(std::max<int64_t>(0, now - w.last_seen_ms));
     worker.rows_done = w.rows_done;
+    worker.in_flight = w.in_flight;
     snapshot.workers.push_back(std::move(worker));
   }
   for (proto::LimitInfo& info : quota_.Limits()) {

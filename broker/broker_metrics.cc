@@ -8,7 +8,8 @@ namespace {
 constexpr proto::JobState kJobStates[] = {proto::JobState::kOpen, proto::JobState::kSealed,
                                           proto::JobState::kDone, proto::JobState::kFailed,
                                           proto::JobState::kCancelled,
-                                          proto::JobState::kBudgetExhausted};
+                                          proto::JobState::kBudgetExhausted,
+                                          proto::JobState::kPaused};
 
 prometheus::Family<prometheus::Gauge>& GaugeFamily(prometheus::Registry& registry,
                                                    const std::string& name,
@@ -18,7 +19,7 @@ prometheus::Family<prometheus::Gauge>& GaugeFamily(prometheus::Registry& registr
 
 bool Active(proto::JobState state) {
   return state == proto::JobState::kOpen || state == proto::JobState::kSealed ||
-         state == proto::JobState::kBudgetExhausted;
+         state == proto::JobState::kBudgetExhausted || state == proto::JobState::kPaused;
 }
 
 }  // namespace
@@ -88,6 +89,14 @@ BrokerMetrics::BrokerMetrics(prometheus::Registry& registry, size_t max_job_seri
       &BrokerCounters::jobs_evicted);
   add("sieve_broker_jobs_purged_total",
       "Ended jobs deleted with their spool after --purge-after", &BrokerCounters::jobs_purged);
+  add("sieve_broker_canaries_passed_total", "Job canaries that got a label (the job fanned out)",
+      &BrokerCounters::canaries_passed);
+  add("sieve_broker_canaries_failed_total",
+      "Jobs failed by their canary (every probe row refused the same way)",
+      &BrokerCounters::canaries_failed);
+  add("sieve_broker_jobs_paused_total",
+      "Jobs paused while running because the endpoint refused their requests (HTTP 401/403)",
+      &BrokerCounters::jobs_paused);
 }
 
 void BrokerMetrics::Publish(const BrokerSnapshot& snapshot) {

@@ -14,7 +14,8 @@
 //   leases_expired_total, redeliveries_total, workers_lost_total, messages_refused_total,
 //   chunks_dispatched_total, chunks_committed_total, rows_committed_total,
 //   error_rows_committed_total, leases_lost_total, chunks_poisoned_total,
-//   jobs_evicted_total, jobs_purged_total
+//   jobs_evicted_total, jobs_purged_total, canaries_passed_total, canaries_failed_total,
+//   jobs_paused_total
 //                                     counters
 //   dispatch_duration_seconds         histogram, handing one chunk out (spool read, encode,
 //                                     send, lease record)
@@ -57,6 +58,9 @@ struct BrokerCounters {
   uint64_t chunks_poisoned = 0;  // chunks isolated as poison pills (docs/reliability.md)
   uint64_t jobs_evicted = 0;     // ended jobs dropped from memory after --retain
   uint64_t jobs_purged = 0;      // ended jobs deleted (rows and spool) after --purge-after
+  uint64_t canaries_passed = 0;  // jobs whose canary got a label (broker/canary.h)
+  uint64_t canaries_failed = 0;  // jobs failed by their canary (the endpoint refused them)
+  uint64_t jobs_paused = 0;  // jobs paused while running: the endpoint refused them (401/403)
 };
 
 // What the broker loop knows at one instant; built by the loop, read by Publish.

@@ -1,9 +1,9 @@
 // Broker::OnResume: RESUME, "carry on with this job" (docs/protocol.md). Two things can hold an
 // active job back that a client can undo: the broker restarted and lost the job's credential
 // headers (broker/job_secrets.h), and the job's budget (broker/budget_gate.h: RESUME with
-// max_cost / max_tokens sets it, and a budget_exhausted job carries on). Other reasons
-// (paused jobs) add their case here; a job held back by nothing gets resumed = false and a
-// message saying so.
+// max_cost / max_tokens sets it, and a budget_exhausted job carries on), and a pause: the
+// endpoint refused the job's requests while running (broker_pause.cc; the job carries on).
+// A job held back by nothing gets resumed = false and a message saying so.
 #include <spdlog/spdlog.h>
 
 #include "broker/broker.h"
@@ -26,6 +26,8 @@ void Broker::OnResume(const std::string& peer, const proto::Resume& resume) {
   } else if (budget_given && !ResumeBudget(peer, resume, *job, reply)) {
     return;  // refused
   }
+  const bool was_paused = job->active() && pause_.Paused(*job);
+  if (was_paused && !ResumePaused(peer, resume, *job, reply)) return;  // broker_pause.cc
   if (job->active() && secrets_.Waiting(*job)) {
     Result<std::vector<ChunkKey>> parked = secrets_.Resupply(*job, resume.headers);
     if (!parked.ok()) {
@@ -38,7 +40,7 @@ void Broker::OnResume(const std::string& peer, const proto::Resume& resume) {
     reply.message += std::string(reply.message.empty() ? "" : "; ") + "job " + resume.job_id +
                      " resumed: credential headers supplied again";
     spdlog::info("job {} resumed: its credential headers were supplied again", resume.job_id);
-  } else if (job->active() && !budget_given) {
+  } else if (job->active() && !budget_given && !was_paused) {
     reply.message = "job " + resume.job_id + " is not waiting for anything: nothing to resume";
   }
   reply.state = job->record.state;

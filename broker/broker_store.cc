@@ -160,6 +160,11 @@ Status BrokerStore::SetOutputPath(const std::string& job_id, const std::string& 
   return st.Bind(1, job_id).Bind(2, output_path).Run();
 }
 
+Status BrokerStore::SetErrorRows(const std::string& job_id, uint64_t error_rows) {
+  SqliteStatement st(db_, "UPDATE jobs SET error_rows = ?2 WHERE job_id = ?1");
+  return st.Bind(1, job_id).Bind(2, static_cast<int64_t>(error_rows)).Run();
+}
+
 Status BrokerStore::UpdateChunkAttempts(const std::string& job_id, uint64_t chunk_index,
                                         uint32_t attempts, uint32_t failures) {
   SqliteStatement st(db_,

@@ -89,6 +89,7 @@ class BrokerStore {
   Status SetJobState(const std::string& job_id, JobState state, int64_t finished_ms,
                      const std::string& message);
   Status SetOutputPath(const std::string& job_id, const std::string& output_path);
+  Status SetErrorRows(const std::string& job_id, uint64_t error_rows);  // `sieve retry`
   // Records a new lease or a failure of one (attempt and failure counters).
   Status UpdateChunkAttempts(const std::string& job_id, uint64_t chunk_index, uint32_t attempts,
                              uint32_t failures);

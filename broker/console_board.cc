@@ -141,6 +141,7 @@ HttpAnswer ConsoleBoard::Overview() const {
                        {"concurrency", w.concurrency},
                        {"credit", w.credit},
                        {"leases", w.leases},
+                       {"in_flight", w.in_flight},
                        {"last_heartbeat_age_ms", w.last_heartbeat_age_ms},
                        {"rows_done", w.rows_done},
                        {"rows_per_s", rate}});

@@ -55,6 +55,7 @@ struct ConsoleWorker {
   uint32_t leases = 0;       // chunks it holds
   uint64_t last_heartbeat_age_ms = 0;
   uint64_t rows_done = 0;
+  uint32_t in_flight = 0;    // HTTP requests in flight at its last heartbeat
 };
 
 // A rate-limit key, as `sieve limits` shows it (broker/quota_service.h): only keys in use.

@@ -5,28 +5,13 @@
 #include <random>
 
 #include "common/file_util.h"
+#include "common/record_format.h"
 
 #include "proto/codec.h"
 #include "proto/job_id.h"
 
 namespace sieve {
 namespace {
-
-// The job spec is stored as the msgpack header of a SUBMIT carrying it, so the store reuses the
-// protocol's bounded decoder instead of a second format.
-std::string EncodeSpec(const proto::JobSpec& spec) {
-  proto::Submit submit;
-  submit.spec = spec;
-  return proto::Encode(std::move(submit))[2];
-}
-
-Result<proto::JobSpec> DecodeSpec(const std::string& blob) {
-  proto::Frames frames = proto::Encode(proto::Submit{});
-  frames[2] = blob;
-  Result<proto::Message> message = proto::Decode(std::move(frames));
-  if (!message.ok()) return Status::Corrupt("stored job spec: " + message.status().message());
-  return std::get<proto::Submit>(*message).spec;
-}
 
 // An endpoint pool (JobSpec::endpoints): at most 64 http(s) URLs, the first the job's endpoint.
 Status ValidateEndpointPool(const proto::JobSpec& spec) {
@@ -53,10 +38,28 @@ Status ValidateSpec(const proto::JobSpec& spec, const std::string& header) {
   if (header.empty()) return Status::InvalidArgument("the job has no CSV header record");
   if (spec.label_column.empty()) return Status::InvalidArgument("the label column has no name");
   if (spec.max_attempts == 0) return Status::InvalidArgument("max_attempts must be at least 1");
+  SIEVE_RETURN_IF_ERROR(ParseRecordFormat(spec.input_format, "--input-format").status());
+  SIEVE_RETURN_IF_ERROR(ParseRecordFormat(spec.output_format, "--output-format").status());
   return Status::Ok();
 }
 
 }  // namespace
+
+// The job spec is stored as the msgpack header of a SUBMIT carrying it, so the store reuses the
+// protocol's bounded decoder instead of a second format.
+std::string EncodeJobSpec(const proto::JobSpec& spec) {
+  proto::Submit submit;
+  submit.spec = spec;
+  return proto::Encode(std::move(submit))[2];
+}
+
+Result<proto::JobSpec> DecodeJobSpec(const std::string& blob) {
+  proto::Frames frames = proto::Encode(proto::Submit{});
+  frames[2] = blob;
+  Result<proto::Message> message = proto::Decode(std::move(frames));
+  if (!message.ok()) return Status::Corrupt("stored job spec: " + message.status().message());
+  return std::get<proto::Submit>(*message).spec;
+}
 
 Result<std::unique_ptr<JobBook>> JobBook::Open(const std::string& data_dir, const Clock& clock,
                                                int64_t retain_ms) {
@@ -76,7 +79,7 @@ Status JobBook::Load() {
   for (JobRecord& record : *records) {
     if (PastRetention(record, now)) continue;  // answered from SQLite (LoadStored)
     JobEntry entry;
-    Result<proto::JobSpec> spec = DecodeSpec(record.spec);
+    Result<proto::JobSpec> spec = DecodeJobSpec(record.spec);
     if (!spec.ok()) return spec.status();
     entry.spec = std::move(*spec);
     Result<std::vector<ChunkRecord>> chunks = store_->LoadChunks(record.job_id);
@@ -112,7 +115,7 @@ Result<std::string> JobBook::Create(const proto::Submit& submit, const std::stri
   entry.spec = submit.spec;
   entry.record.job_id = NewJobId();
   entry.record.name = submit.spec.name;
-  entry.record.spec = EncodeSpec(submit.spec);
+  entry.record.spec = EncodeJobSpec(submit.spec);
   entry.record.header = submit.header_record;
   entry.record.state = JobState::kOpen;
   entry.record.created_ms = clock_.WallMs();
@@ -214,6 +217,20 @@ Status JobBook::SetBudgetExhausted(const std::string& job_id, bool exhausted) {
   return Status::Ok();
 }
 
+Status JobBook::SetPaused(const std::string& job_id, bool paused, const std::string& reason) {
+  JobEntry* job = Find(job_id);
+  if (job == nullptr) return Status::NotFound("no job " + job_id);
+  const JobState state = job->record.state;
+  const bool from = paused ? state == JobState::kSealed || state == JobState::kBudgetExhausted
+                           : state == JobState::kPaused;
+  if (!from) return Status::Ok();
+  const JobState to = paused ? JobState::kPaused : JobState::kSealed;
+  SIEVE_RETURN_IF_ERROR(store_->SetJobState(job_id, to, 0, reason));
+  job->record.state = to;
+  job->record.message = reason;
+  return Status::Ok();
+}
+
 Status JobBook::SetBudget(const std::string& job_id, const std::string& max_cost,
                           uint64_t max_tokens) {
   JobEntry* job = Find(job_id);
@@ -221,7 +238,7 @@ Status JobBook::SetBudget(const std::string& job_id, const std::string& max_cost
   proto::JobSpec spec = job->spec;
   spec.max_cost = max_cost;
   spec.max_tokens = max_tokens;
-  std::string encoded = EncodeSpec(spec);
+  std::string encoded = EncodeJobSpec(spec);
   SIEVE_RETURN_IF_ERROR(store_->SetJobSpec(job_id, encoded));
   job->spec = std::move(spec);
   job->record.spec = std::move(encoded);
@@ -229,12 +246,20 @@ Status JobBook::SetBudget(const std::string& job_id, const std::string& max_cost
 }
 
 Status JobBook::Cancel(const std::string& job_id, const std::string& reason) {
+  return End(job_id, JobState::kCancelled, reason);
+}
+
+Status JobBook::Fail(const std::string& job_id, const std::string& reason) {
+  return End(job_id, JobState::kFailed, reason);
+}
+
+Status JobBook::End(const std::string& job_id, JobState state, const std::string& reason) {
   JobEntry* job = Find(job_id);
   if (job == nullptr) return Status::NotFound("no job " + job_id);
   if (!job->active()) return Status::Ok();
   int64_t now = clock_.WallMs();
-  SIEVE_RETURN_IF_ERROR(store_->SetJobState(job_id, JobState::kCancelled, now, reason));
-  job->record.state = JobState::kCancelled;
+  SIEVE_RETURN_IF_ERROR(store_->SetJobState(job_id, state, now, reason));
+  job->record.state = state;
   job->record.finished_ms = now;
   job->record.message = reason;
   queue_.RemoveJob(job_id);
@@ -306,6 +331,22 @@ Result<std::vector<std::string>> JobBook::Purge(int64_t purge_ms, size_t limit) 
     jobs_.erase(id);
   }
   return old;
+}
+
+Result<std::pair<JobRecord, proto::JobSpec>> JobBook::RecordAndSpec(
+    const std::string& job_id) const {
+  if (const JobEntry* job = Find(job_id)) return std::make_pair(job->record, job->spec);
+  Result<StoredJob> stored = store_->LoadStoredJob(job_id);
+  if (!stored.ok()) return stored.status();
+  Result<proto::JobSpec> spec = DecodeJobSpec(stored->record.spec);
+  if (!spec.ok()) return spec.status();
+  return std::make_pair(std::move(stored->record), std::move(*spec));
+}
+
+Status JobBook::SetErrorRows(const std::string& job_id, uint64_t error_rows) {
+  SIEVE_RETURN_IF_ERROR(store_->SetErrorRows(job_id, error_rows));
+  if (JobEntry* job = Find(job_id)) job->record.error_rows = error_rows;
+  return Status::Ok();
 }
 
 Result<StoredJob> JobBook::LoadStored(const std::string& job_id) const {

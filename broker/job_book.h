@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "broker/broker_store.h"
@@ -42,13 +43,18 @@ struct JobEntry {
   uint64_t chunks_committed = 0;
   uint64_t chunks_failed = 0;       // committed as all-error rows after max attempts
 
-  // Not ended: may still produce output (a budget_exhausted job waits for `sieve resume`; its
-  // chunks stay queued and its collector keeps it open).
+  // Not ended: may still produce output (a budget_exhausted or paused job waits for `sieve
+  // resume`; its chunks stay queued and its collector keeps it open).
   bool active() const {
     return record.state == JobState::kOpen || record.state == JobState::kSealed ||
-           record.state == JobState::kBudgetExhausted;
+           record.state == JobState::kBudgetExhausted || record.state == JobState::kPaused;
   }
 };
+
+// A job's spec as the store keeps it (JobRecord::spec) and back; DecodeJobSpec fails with
+// Corrupt on bytes that are not one. `sieve run` reads them too, before its broker starts.
+std::string EncodeJobSpec(const proto::JobSpec& spec);
+Result<proto::JobSpec> DecodeJobSpec(const std::string& blob);
 
 class JobBook {
  public:
@@ -73,10 +79,16 @@ class JobBook {
   // Budgets (broker/budget_gate.h). A sealed job becomes budget_exhausted, or (exhausted =
   // false) a budget_exhausted job is sealed again; other states are left alone. Durable.
   Status SetBudgetExhausted(const std::string& job_id, bool exhausted);
+  // Pause while running (broker/pause_gate.h). paused: a sealed (or budget_exhausted) job
+  // becomes paused with `reason` as its message; not paused: a paused job is sealed again and
+  // its message cleared. Other states are left alone. Durable.
+  Status SetPaused(const std::string& job_id, bool paused, const std::string& reason);
   // Sets the job's budget (JobSpec max_cost / max_tokens) in its stored spec. Durable.
   Status SetBudget(const std::string& job_id, const std::string& max_cost, uint64_t max_tokens);
   // Cancels a job: no more dispatch, chunks dropped from the spool.
   Status Cancel(const std::string& job_id, const std::string& reason);
+  // Ends an active job as failed with `reason` (e.g. its canary): as Cancel, state kFailed.
+  Status Fail(const std::string& job_id, const std::string& reason);
 
   // Puts a chunk handed back (expired or released lease) at the front of its job's queue.
   void Requeue(const ChunkKey& chunk) { queue_.PushFront(chunk.job_id, chunk.chunk_index); }
@@ -101,6 +113,12 @@ class JobBook {
   Result<std::vector<std::string>> Purge(int64_t purge_ms, size_t limit);
   // A job that is not in memory (evicted), from SQLite; NotFound when it is unknown or purged.
   Result<StoredJob> LoadStored(const std::string& job_id) const;
+  // `sieve retry`: the record and spec of a job, in memory or only in SQLite. NotFound when it
+  // is unknown or purged.
+  Result<std::pair<JobRecord, proto::JobSpec>> RecordAndSpec(const std::string& job_id) const;
+  // `sieve retry`: the collector rebuilt a done job's output; its error rows are now
+  // `error_rows`. Durable when it returns OK; a job not in memory is updated in SQLite only.
+  Status SetErrorRows(const std::string& job_id, uint64_t error_rows);
   // Every job that is only in SQLite, most recently created first, at most `limit`.
   Result<std::vector<StoredJob>> LoadStoredAll(size_t limit) const;
 
@@ -112,6 +130,7 @@ class JobBook {
         clock_(clock),
         retain_ms_(retain_ms) {}
   bool PastRetention(const JobRecord& record, int64_t now_wall_ms) const;
+  Status End(const std::string& job_id, JobState state, const std::string& reason);
   Status Load();
   std::string NewJobId();
 

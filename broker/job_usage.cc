@@ -6,12 +6,13 @@ void JobUsage::Record(const std::string& job_id, uint64_t chunk_index, Tokens to
                       uint64_t rows) {
   if (tokens.prompt == 0 && tokens.completion == 0) {
     rows = 0;  // a chunk without usage says nothing about tokens per row
-    if (jobs_.find(job_id) == jobs_.end()) return;
+    if (tokens.cached_rows == 0 && jobs_.find(job_id) == jobs_.end()) return;
   }
   Job& job = jobs_[job_id];
   Chunk& chunk = job.chunks[chunk_index];
   job.total.prompt += tokens.prompt - chunk.tokens.prompt;  // unsigned wrap-around cancels out
   job.total.completion += tokens.completion - chunk.tokens.completion;
+  job.total.cached_rows += tokens.cached_rows - chunk.tokens.cached_rows;
   job.rows += rows - chunk.rows;
   chunk = Chunk{tokens, rows};
 }

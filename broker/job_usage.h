@@ -7,8 +7,10 @@
 // Per chunk, a report SETS the chunk's usage (it does not add), so the repeats the protocol
 // allows (a duplicate RESULT, the collector re-announcing every committed chunk when the broker
 // reconnects) never count twice, and a restarted broker rebuilds the usage of its active jobs
-// from those re-announcements. Only chunks with non-zero usage are kept: memory is
-// O(chunks with tokens), zero for jobs on endpoints without `usage`.
+// from those re-announcements. Only chunks with non-zero usage (tokens or cached rows) are
+// kept: memory is O(chunks with tokens or cache hits), zero for jobs on endpoints without `usage`
+// that hit no cache. Cached rows of a restarted broker come back with the re-announcements (the
+// broker's store keeps tokens only).
 //
 // Thread-safety: not thread-safe; owned by the broker loop.
 #pragma once
@@ -24,6 +26,9 @@ class JobUsage {
   struct Tokens {
     uint64_t prompt = 0;
     uint64_t completion = 0;
+    // Not tokens, but reported and counted the same way (set per committed chunk): rows
+    // answered from the result cache (docs/architecture.md), for `sieve status`.
+    uint64_t cached_rows = 0;
   };
 
   // The committed chunk `chunk_index` of `job_id`, of `rows` rows, used `tokens`.

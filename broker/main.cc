@@ -24,6 +24,10 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", options.data_dir, "Directory for the job database and chunk spool")
       ->envname("SIEVE_DATA_DIR")
       ->required();
+  app.add_flag("--shared-cache", options.shared_cache,
+               "One result cache namespace for every client: a client's cached answers serve "
+               "other clients' jobs (default: each client its own)")
+      ->envname("SIEVE_SHARED_CACHE");
   app.add_flag("--allow-shared-data-dir", options.allow_shared_data_dir,
                "Start even if group or others can read or write --data-dir")
       ->envname("SIEVE_ALLOW_SHARED_DATA_DIR");

@@ -29,6 +29,12 @@ QuotaMetrics::QuotaMetrics(prometheus::Registry& registry)
                   .Register(registry)) {}
 
 void QuotaMetrics::Publish(const std::vector<QuotaKeyStatus>& keys, int64_t now_ms) {
+  // A key forgotten (its jobs ended) keeps its series, but neither paused nor granting: a key
+  // whose last job ended during a pause must not stay "paused" (SieveRateLimitKeyMostlyPaused).
+  for (auto& entry : series_) {
+    entry.second.paused->Set(0);
+    entry.second.rate->Set(0);
+  }
   for (const QuotaKeyStatus& key : keys) {
     auto [it, inserted] = series_.try_emplace(key.key);
     Series& s = it->second;

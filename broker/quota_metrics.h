@@ -5,6 +5,7 @@
 //   sieve_broker_quota_rate{key}              gauge, requests granted per second, last minute
 //   sieve_broker_quota_limit{key}             gauge, the key's request limit per second (0: none)
 //   sieve_broker_quota_paused{key}            gauge, 1 while the key is paused
+// A key the broker forgot keeps its series with rate and paused at 0.
 // Cost: O(keys) per Publish. Thread-safety: Publish from one thread (the broker loop).
 #pragma once
 

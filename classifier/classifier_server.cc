@@ -274,7 +274,8 @@ void ClassifierServer::Impl::HandleClassify(const httplib::Request& req, httplib
   Classify(req, res, api == Api::kBatch);
 }
 
-// --rpm / --tpm: false (after answering 429) when the request does not fit the window.
+// --rpm / --tpm: false (after answering 429) when the request does not fit the window; an
+// admitted request's answer carries the x-ratelimit-* headers too.
 bool ClassifierServer::Impl::AdmitWithinQuota(const httplib::Request& req,
                                               httplib::Response& res) {
   const uint64_t tokens = (req.body.size() + 3) / 4;
@@ -282,10 +283,8 @@ bool ClassifierServer::Impl::AdmitWithinQuota(const httplib::Request& req,
                              std::chrono::steady_clock::now().time_since_epoch())
                              .count();
   const QuotaVerdict verdict = quota_.Admit(tokens, now_ms);
-  if (verdict.admitted) return true;
-  metrics_.CountFault("rate_limit");
-  res.status = 429;
-  res.set_header("Retry-After", std::to_string(verdict.retry_after_s));
+  // Every answer says what is left, as OpenAI-compatible APIs do: a client can pause when
+  // remaining reaches 0 instead of running into the 429.
   const std::string reset = std::to_string(verdict.reset_ms) + "ms";
   if (options_.rpm > 0) {
     res.set_header("x-ratelimit-limit-requests", std::to_string(options_.rpm));
@@ -297,6 +296,10 @@ bool ClassifierServer::Impl::AdmitWithinQuota(const httplib::Request& req,
     res.set_header("x-ratelimit-remaining-tokens", std::to_string(verdict.remaining_tokens));
     res.set_header("x-ratelimit-reset-tokens", reset);
   }
+  if (verdict.admitted) return true;
+  metrics_.CountFault("rate_limit");
+  res.status = 429;
+  res.set_header("Retry-After", std::to_string(verdict.retry_after_s));
   res.set_content(FormatDetail("rate limit reached (--rpm/--tpm)"), kJson);
   return false;
 }

@@ -8,11 +8,13 @@
 #include "client/broker_request.h"
 #include "client/exit_codes.h"
 #include "client/job_watch.h"
+#include "client/limits_command.h"
 #include "client/output_path.h"
 #include "client/peer_connection.h"
 #include "client/progress.h"
 #include "common/csv_record.h"
 #include "common/file_util.h"
+#include "common/record_format.h"
 #include "common/token_price.h"
 #include "proto/status_json.h"
 
@@ -20,21 +22,43 @@ namespace sieve {
 namespace {
 
 // The exit code of a job that has ended (or stopped at its budget).
-int JobExitCode(const proto::JobStatus& status) {
+// `budget_hint`: WaitOptions::budget_hint.
+int JobExitCode(const proto::JobStatus& status, const std::string& budget_hint) {
   if (status.state == proto::JobState::kBudgetExhausted) {
+    const std::string hint =
+        !budget_hint.empty()
+            ? budget_hint
+            : "sieve resume " + status.job_id +
+                  (status.max_cost.empty() ? " --max-tokens MORE" : " --max-cost MORE");
     std::fprintf(stderr,
                  "sieve: job %s stopped at its budget after %llu of %llu rows (%s).\n"
                  "sieve: nothing was lost and no row was labelled as an error; to carry on, "
-                 "raise the budget: sieve resume %s %s\n",
+                 "raise the budget: %s\n",
                  status.job_id.c_str(), static_cast<unsigned long long>(status.done_rows),
                  static_cast<unsigned long long>(status.total_rows), status.message.c_str(),
-                 status.job_id.c_str(),
-                 status.max_cost.empty() ? "--max-tokens MORE" : "--max-cost MORE");
+                 hint.c_str());
     return kExitBudgetExhausted;
   }
+  if (status.state == proto::JobState::kPaused) {
+    std::fprintf(stderr,
+                 "sieve: job %s paused after %llu of %llu rows: %s\n"
+                 "sieve: nothing was lost and no row was labelled as an error; once the "
+                 "endpoint accepts the job again (e.g. a valid key), carry on: sieve resume %s\n",
+                 status.job_id.c_str(), static_cast<unsigned long long>(status.done_rows),
+                 static_cast<unsigned long long>(status.total_rows), status.message.c_str(),
+                 status.job_id.c_str());
+    return kExitPaused;
+  }
   if (status.state != proto::JobState::kDone) {
-    std::fprintf(stderr, "sieve: job %s %s\n", status.job_id.c_str(),
-                 std::string(proto::EnumName(status.state)).c_str());
+    // A failed job says why (a canary quotes the endpoint's answer).
+    std::string why = status.message.empty() ? "" : ": " + status.message;
+    std::fprintf(stderr, "sieve: job %s %s%s\n", status.job_id.c_str(),
+                 std::string(proto::EnumName(status.state)).c_str(), why.c_str());
+    if (why.rfind(": canary:", 0) == 0) {
+      std::fprintf(stderr,
+                   "sieve: the endpoint refused the job's first rows the same way, so no other "
+                   "row was sent; fix the job's options and submit it again\n");
+    }
     return kExitJobFailed;
   }
   if (status.error_rows > 0) {
@@ -47,6 +71,10 @@ int JobExitCode(const proto::JobStatus& status) {
 
 // "  tokens: prompt P, completion C; cost X" under a job that used tokens (LLM endpoints).
 void PrintUsageLine(const proto::JobStatus& s) {
+  if (s.cached_rows > 0) {  // the result cache (docs/architecture.md)
+    std::printf("  cached rows: %llu (answered from the result cache, not sent)\n",
+                static_cast<unsigned long long>(s.cached_rows));
+  }
   if (s.prompt_tokens + s.completion_tokens == 0) return;
   std::printf("  tokens: prompt %llu, completion %llu",
               static_cast<unsigned long long>(s.prompt_tokens),
@@ -55,6 +83,20 @@ void PrintUsageLine(const proto::JobStatus& s) {
                                              : ParseTokenPrice(s.price);
   if (price.ok()) std::printf("; cost %.6g", price->Cost(s.prompt_tokens, s.completion_tokens));
   std::printf("\n");
+}
+
+// One line per member of the job's endpoint pool: how its requests ended, and how many workers
+// rest it now (docs/architecture.md, "The endpoint pool").
+void PrintEndpointLines(const proto::JobStatus& s) {
+  for (const proto::EndpointCounts& e : s.endpoints) {
+    std::printf("  endpoint %s: %llu answered, %llu failed, %llu rate limited, %llu refused",
+                e.endpoint.c_str(), static_cast<unsigned long long>(e.answered),
+                static_cast<unsigned long long>(e.failed),
+                static_cast<unsigned long long>(e.rate_limited),
+                static_cast<unsigned long long>(e.refused));
+    if (e.cooling > 0) std::printf(" (cooling down on %u worker%s)", e.cooling, e.cooling == 1 ? "" : "s");
+    std::printf("\n");
+  }
 }
 
 // Says why the output of the finished job could not be written and how to fetch it again.
@@ -79,7 +121,8 @@ int FetchFailedExitCode(const Status& status) {
   return code == kExitOk ? kExitJobFailed : code;
 }
 
-// Waits for the job and, when wait.output is set, fetches it.
+}  // namespace
+
 JobOutcome FollowJob(zmq::context_t& context, const ClientOptions& client, PeerConnection& broker,
                      const std::string& job_id, const WaitOptions& wait) {
   JobOutcome outcome{kExitOk, job_id, false};
@@ -99,11 +142,9 @@ JobOutcome FollowJob(zmq::context_t& context, const ClientOptions& client, PeerC
     outcome.output_written = true;
     std::fprintf(stderr, "sieve: output written to %s\n", wait.output.c_str());
   }
-  outcome.exit_code = JobExitCode(*status);
+  outcome.exit_code = JobExitCode(*status, wait.budget_hint);
   return outcome;
 }
-
-}  // namespace
 
 JobOutcome SubmitAndFollow(const ClientOptions& client, const JobRequest& request,
                            const WaitOptions& wait) {
@@ -148,9 +189,16 @@ int StatusCommand(const ClientOptions& client, const std::string& job_id) {
   Result<proto::Message> reply = broker->Call(std::move(query), id, kBrokerReplyTimeout);
   if (!reply.ok()) return FailCommand(reply.status());
   const auto& jobs = std::get<proto::StatusReply>(*reply).jobs;
+  // Rate-limited jobs show their limit key (docs/limits.md).
+  const std::map<std::string, proto::LimitInfo> limits = LimitsByJob(*broker);
   if (client.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const proto::JobStatus& s : jobs) out.push_back(proto::ToJson(s));
+    for (const proto::JobStatus& s : jobs) {
+      out.push_back(proto::ToJson(s));
+      if (auto key = limits.find(s.job_id); key != limits.end()) {
+        out.back()["limit"] = LimitJson(key->second);
+      }
+    }
     std::printf("%s\n", (job_id.empty() ? out : out.at(0)).dump(2).c_str());
     return kExitOk;
   }
@@ -165,8 +213,13 @@ int StatusCommand(const ClientOptions& client, const std::string& job_id) {
                 static_cast<unsigned long long>(s.total_rows),
                 static_cast<unsigned long long>(s.error_rows), s.name.c_str());
     PrintUsageLine(s);
+    if (auto key = limits.find(s.job_id); key != limits.end()) {
+      std::printf("  %s\n", LimitLine(key->second).c_str());
+    }
+    PrintEndpointLines(s);
     // The message says why a job waits, and its budget against its usage.
-    const bool budget_stop = s.state == proto::JobState::kBudgetExhausted;
+    const bool budget_stop = s.state == proto::JobState::kBudgetExhausted ||
+                             s.state == proto::JobState::kPaused;
     if ((!job_id.empty() || budget_stop) && !s.message.empty()) {
       std::printf("  %s\n", s.message.c_str());
     }
@@ -183,7 +236,7 @@ int WaitCommand(const ClientOptions& client, const std::string& job_id,
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
   if (!broker.ok()) return FailCommand(broker.status());
-  return FollowJob(context, client, *broker, job_id, WaitOptions{true, output, ""}).exit_code;
+  return FollowJob(context, client, *broker, job_id, WaitOptions{true, output, "", ""}).exit_code;
 }
 
 int CancelCommand(const ClientOptions& client, const std::string& job_id) {
@@ -256,6 +309,16 @@ void PrintOutputPreview(const std::string& output, int rows) {
   std::printf("Labelled output: %s\n", output.c_str());
   Result<std::string> head = ReadFileRange(output, 0, 1 << 20);
   if (!head.ok()) return;
+  if (FormatFromPath(output) == RecordFormat::kJsonl) {  // one object a line: show the lines
+    std::string_view rest = *head;
+    for (int i = 0; i < rows && !rest.empty(); ++i) {
+      std::string_view line = rest.substr(0, rest.find('\n'));
+      rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+      std::string shown(line.substr(0, 100));
+      std::printf("  %s%s\n", shown.c_str(), line.size() > 100 ? "..." : "");
+    }
+    return;
+  }
   // Records, not lines: quoted fields may hold newlines. Show the first and the last field.
   RecordIterator records(*head);
   RecordFields fields;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "client/peer_connection.h"
 #include "client/submit.h"
 #include "net/curve.h"
 
@@ -24,6 +25,9 @@ struct WaitOptions {
   // How the `sieve fetch` command printed when the output cannot be written reaches the
   // job's collector: extra flags (e.g. "--data-dir D" for `sieve run`). Empty: --broker.
   std::string fetch_flags;
+  // What the message after a budget stop tells the user to do to carry on. Empty:
+  // `sieve resume JOB --max-cost MORE` (`sieve run` says to run its command again).
+  std::string budget_hint;
 };
 
 // What became of a submitted job (SubmitAndFollow).
@@ -39,6 +43,10 @@ struct JobOutcome {
 // `sieve fetch` command that gets them. Messages go to stderr, the job id to stdout.
 JobOutcome SubmitAndFollow(const ClientOptions& client, const JobRequest& request,
                            const WaitOptions& wait);
+// Follows the submitted job `job_id` to its end on `broker` and, with wait.output, fetches
+// its output, as SubmitAndFollow does after submitting.
+JobOutcome FollowJob(zmq::context_t& context, const ClientOptions& client,
+                     PeerConnection& broker, const std::string& job_id, const WaitOptions& wait);
 int SubmitCommand(const ClientOptions& client, const JobRequest& request, const WaitOptions& wait);
 int StatusCommand(const ClientOptions& client, const std::string& job_id);  // empty: all jobs
 int WaitCommand(const ClientOptions& client, const std::string& job_id, const std::string& output);

@@ -12,6 +12,9 @@ inline constexpr int kExitUnreachable = 3;  // the broker (or collector) does no
 // The job stopped at its --max-cost / --max-tokens (state budget_exhausted): nothing was lost,
 // rows not sent are not labelled; `sieve resume JOB --max-cost MORE` carries on.
 inline constexpr int kExitBudgetExhausted = 4;
+// The job paused: the endpoint refused its requests while running (HTTP 401/403, a key
+// revoked). Nothing was lost and no row was labelled `error`; `sieve resume JOB` carries on.
+inline constexpr int kExitPaused = 5;
 
 // The exit code for a command that failed with `status`.
 inline int ExitCodeFor(const Status& status) {

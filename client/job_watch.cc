@@ -16,10 +16,12 @@ namespace {
 constexpr std::chrono::milliseconds kReplyTimeout{10'000};
 constexpr uint64_t kFetchBytes = 4u << 20;
 
-// Where waiting ends: the job ended, or stopped at its budget (it waits for `sieve resume`).
+// Where waiting ends: the job ended, or stopped at its budget or paused (it waits for
+// `sieve resume`).
 bool Finished(proto::JobState state) {
   return state == proto::JobState::kDone || state == proto::JobState::kCancelled ||
-         state == proto::JobState::kFailed || state == proto::JobState::kBudgetExhausted;
+         state == proto::JobState::kFailed || state == proto::JobState::kBudgetExhausted ||
+         state == proto::JobState::kPaused;
 }
 
 std::string ErrnoText(const std::string& what) { return what + ": " + std::strerror(errno); }
@@ -81,10 +83,19 @@ Result<proto::JobStatus> QueryJob(PeerConnection& broker, const std::string& job
 
 Result<proto::JobStatus> WaitForJob(PeerConnection& broker, const std::string& job_id,
                                     ProgressReporter* progress, std::chrono::milliseconds poll) {
+  // A broker that just restarted knows the collector again only once the collector's next
+  // heartbeat re-registers it: a done job is followed until then (kCollectorGraceMs at most).
+  constexpr std::chrono::milliseconds kCollectorGraceMs{15'000};
+  std::chrono::steady_clock::time_point done_at{};
   while (true) {
     Result<proto::JobStatus> status = QueryJob(broker, job_id);
     if (!status.ok()) return status;
     bool finished = Finished(status->state);
+    if (finished && status->state == proto::JobState::kDone && status->collector.empty()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (done_at == std::chrono::steady_clock::time_point{}) done_at = now;
+      finished = now - done_at >= kCollectorGraceMs;
+    }
     if (progress != nullptr) progress->Update(*status, finished);
     if (finished) return status;
     std::this_thread::sleep_for(poll);

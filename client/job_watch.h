@@ -1,8 +1,10 @@
 // Following a job to its end and fetching its output.
 //
 // WaitForJob polls STATUS every `poll` until the job is done, cancelled or failed, or stopped at
-// its budget (budget_exhausted: it waits for `sieve resume`), feeding a
-// ProgressReporter. FetchOutput streams a finished output from the collector named in the
+// its budget (budget_exhausted) or paused (the endpoint refused it while running): both wait
+// for `sieve resume`; feeding a
+// ProgressReporter. A done job whose collector the broker does not know yet (it restarted, and
+// the collector's next heartbeat registers it again) is polled up to 15 s more. FetchOutput streams a finished output from the collector named in the
 // job's status into `path`, with the summary and, when rows failed, the errors report beside
 // it as `path.summary.json` and `path.errors.csv`. Each is written to NAME.partial and
 // fsynced; only when all are complete are they renamed into place, the output last. On any

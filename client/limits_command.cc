@@ -19,6 +19,41 @@ Status CheckRateFlags(const proto::JobSpec& spec) {
   return Status::Ok();
 }
 
+std::map<std::string, proto::LimitInfo> LimitsByJob(PeerConnection& broker) {
+  std::map<std::string, proto::LimitInfo> by_job;
+  uint64_t id = broker.NextRequestId();
+  Result<proto::Message> reply = broker.Call(proto::LimitsQuery{id}, id, kBrokerReplyTimeout);
+  if (!reply.ok() || !std::holds_alternative<proto::LimitsReply>(*reply)) return by_job;
+  for (const proto::LimitInfo& key : std::get<proto::LimitsReply>(*reply).keys) {
+    for (const std::string& job : key.jobs) by_job.emplace(job, key);
+  }
+  return by_job;
+}
+
+nlohmann::json LimitJson(const proto::LimitInfo& k) {
+  return {{"key", k.key},
+          {"rate", k.rate},
+          {"token_rate", k.token_rate},
+          {"granted_last_minute", k.granted_last_minute},
+          {"paused_ms", k.paused_ms},
+          {"pauses", k.pauses},
+          {"rate_limited", k.rate_limited},
+          {"granted", k.granted},
+          {"jobs", k.jobs}};
+}
+
+std::string LimitLine(const proto::LimitInfo& k) {
+  std::string line = "limit " + k.key + ": " + (k.rate.empty() ? "no request limit" : k.rate);
+  if (!k.token_rate.empty()) line += ", tokens " + k.token_rate;
+  line += "; " + std::to_string(k.granted_last_minute) + " granted last minute";
+  if (k.paused_ms > 0) line += "; paused " + std::to_string(k.paused_ms) + " ms";
+  if (k.pauses > 0 || k.rate_limited > 0) {
+    line += " (" + std::to_string(k.pauses) + " pauses, " + std::to_string(k.rate_limited) +
+            " 429s)";
+  }
+  return line;
+}
+
 int LimitsCommand(const ClientOptions& client) {
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
@@ -30,17 +65,7 @@ int LimitsCommand(const ClientOptions& client) {
   const auto& keys = std::get<proto::LimitsReply>(*reply).keys;
   if (client.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const proto::LimitInfo& k : keys) {
-      out.push_back({{"key", k.key},
-                     {"rate", k.rate},
-                     {"token_rate", k.token_rate},
-                     {"granted_last_minute", k.granted_last_minute},
-                     {"paused_ms", k.paused_ms},
-                     {"pauses", k.pauses},
-                     {"rate_limited", k.rate_limited},
-                     {"granted", k.granted},
-                     {"jobs", k.jobs}});
-    }
+    for (const proto::LimitInfo& k : keys) out.push_back(LimitJson(k));
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }

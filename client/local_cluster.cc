@@ -19,6 +19,9 @@ Result<std::unique_ptr<LocalCluster>> LocalCluster::Start(const LocalClusterOpti
     cluster->classifier_ = std::move(*server);
     cluster->classifier_url_ =
         "http://127.0.0.1:" + std::to_string(cluster->classifier_->port()) + "/classify";
+    if (options.before_broker) {
+      SIEVE_RETURN_IF_ERROR(options.before_broker(cluster->classifier_url_));
+    }
   }
   BrokerOptions bopts;
   bopts.listen = "tcp://127.0.0.1:*";

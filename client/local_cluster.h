@@ -5,6 +5,7 @@
 // Thread-safety: Start/Stop from one thread. The components' own threads are internal.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -25,6 +26,9 @@ struct LocalClusterOptions {
   int workers = 2;
   int concurrency = 32;
   bool start_classifier = false;
+  // Called with the classifier's URL once it listens, before the broker opens its store
+  // (`sieve run` points a continued job at it). A failure stops Start.
+  std::function<Status(const std::string& classifier_url)> before_broker;
 };
 
 class LocalCluster {

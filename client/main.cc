@@ -5,12 +5,14 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "client/cache_command.h"
 #include "client/commands.h"
 #include "client/endpoint_flags.h"
 #include "client/exit_codes.h"
 #include "client/limits_command.h"
 #include "client/llm_spec.h"
 #include "client/resume_command.h"
+#include "client/retry_command.h"
 #include "client/run_command.h"
 #include "common/config.h"
 #include "common/header_secrets.h"
@@ -25,6 +27,9 @@ struct JobFlags {
   double timeout_s = 15;
   double connect_timeout_s = 5;
   std::string body_template;  // inline JSON or @path (client/llm_spec.h)
+  std::string input_format;   // csv|jsonl; empty: from the first input's name
+  std::string output_format;  // csv|jsonl; empty: from -o's name, else the input's
+  bool no_canary = false;     // --no-canary
   sieve::EndpointFlags endpoints;  // --endpoint (repeatable), --endpoints-file
 };
 
@@ -37,7 +42,8 @@ void AddEndpointFlags(CLI::App* cmd, JobFlags& flags, const std::string& what) {
 
 void AddJobFlags(CLI::App* cmd, JobFlags& flags) {
   sieve::proto::JobSpec& spec = flags.request.spec;
-  cmd->add_option("inputs", flags.request.inputs, "Input CSV files (one shared header)")
+  cmd->add_option("inputs", flags.request.inputs,
+                  "Input CSV files (one shared header) or JSON Lines files (one object a line)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--chunk-rows", flags.request.chunk_rows, "Rows per chunk")
@@ -82,9 +88,12 @@ void AddJobFlags(CLI::App* cmd, JobFlags& flags) {
       ->capture_default_str();
   cmd->add_option("--price", spec.price,
                   "PROMPT,COMPLETION price per million tokens, for the job's cost");
+  cmd->add_flag("--no-canary", flags.no_canary,
+                "Fan out at once: no canary (by default the first rows probe the endpoint "
+                "alone, and a job the endpoint refuses fails before the rest is sent)");
   cmd->add_option("--max-cost", spec.max_cost,
-                  "Stop handing out rows before the job's cost (with --price) could pass AMOUNT; "
-                  "`sieve resume` carries on (exit 4)");
+                  "Stop handing out rows before the job's cost (with --price) could pass AMOUNT "
+                  "(exit 4); `sieve resume`, or `sieve run` again with more, carries on");
   cmd->add_option("--max-tokens", spec.max_tokens,
                   "The same, counted in tokens (prompt + completion)");
   cmd->add_option("--rate", spec.rate,
@@ -94,10 +103,25 @@ void AddJobFlags(CLI::App* cmd, JobFlags& flags) {
                   "Tokens per minute for the whole job (estimated, then corrected by usage)");
   cmd->add_option("--limit-key", spec.limit_key,
                   "Jobs naming the same key share one quota (default: the job alone)");
+  cmd->add_flag("--no-cache", spec.no_cache,
+                "Do not use the result cache (no lookup, no fill); rows repeated inside a chunk "
+                "are still sent once");
+  cmd->add_option("--input-format", flags.input_format,
+                  "csv or jsonl (default: jsonl for *.jsonl and *.ndjson inputs, else csv)")
+      ->check(CLI::IsMember({"csv", "jsonl", "ndjson"}));
+  cmd->add_option("--output-format", flags.output_format,
+                  "csv or jsonl (default: from the output's name, else the input's format)")
+      ->check(CLI::IsMember({"csv", "jsonl", "ndjson"}));
 }
 
-// False (after saying why) when --body-template @file cannot be read.
-bool FinishJobFlags(JobFlags& flags) {
+// False (after saying why) when --body-template @file cannot be read or a format is unknown.
+bool FinishJobFlags(JobFlags& flags, const std::string& output) {
+  sieve::Status formats =
+      sieve::ResolveFormats(&flags.request, flags.input_format, flags.output_format, output);
+  if (!formats.ok()) {
+    std::fprintf(stderr, "sieve: %s\n", formats.message().c_str());
+    return false;
+  }
   sieve::Result<std::string> body_template = sieve::ReadBodyTemplateFlag(flags.body_template);
   if (!body_template.ok()) {
     std::fprintf(stderr, "sieve: %s\n", body_template.status().message().c_str());
@@ -114,6 +138,7 @@ bool FinishJobFlags(JobFlags& flags) {
     return false;
   }
   flags.request.spec.timeout_ms = static_cast<uint32_t>(flags.timeout_s * 1000);
+  flags.request.spec.canary = !flags.no_canary;
   flags.request.spec.connect_timeout_ms = static_cast<uint32_t>(flags.connect_timeout_s * 1000);
   if (flags.request.spec.name.empty() && !flags.request.inputs.empty()) {
     flags.request.spec.name = flags.request.inputs.front();
@@ -148,13 +173,15 @@ int main(int argc, char** argv) {
   sieve::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "Run a whole job on this machine");
   AddJobFlags(run_cmd, job);
-  run_cmd->add_option("-o,--output", run.output, "Output CSV")->required();
+  run_cmd->add_option("-o,--output", run.output, "Output file (CSV, or JSON Lines: .jsonl)")
+      ->required();
   AddEndpointFlags(run_cmd, job, "Inference endpoint (default: start the bundled sieve-classifier)");
   run_cmd->add_option("--workers", run.workers, "Worker count")->capture_default_str();
   run_cmd->add_option("--concurrency", run.concurrency, "Requests in flight per worker")
       ->capture_default_str();
   run_cmd->add_option("--data-dir", run.data_dir,
-                      "Where broker and collector keep state (default: a temporary directory)");
+                      "Where broker and collector keep state (default: a temporary "
+                      "directory); the same command again continues its unfinished job");
   run_cmd->add_flag("--allow-shared-data-dir", run.allow_shared_data_dir,
                     "Run even if group or others can read or write --data-dir");
 
@@ -199,6 +226,16 @@ int main(int argc, char** argv) {
                          "The job's new budget in tokens (0: no limit)");
   add_broker(resume_cmd);
 
+  sieve::RetryOptions retry;
+  CLI::App* retry_cmd = app.add_subcommand(
+      "retry", "Send a done job's failed rows again and rebuild its output");
+  retry_cmd->add_option("job", job_id, "Job id")->required();
+  retry_cmd->add_flag("--wait", retry.wait, "Follow the retry to its end");
+  retry_cmd->add_option("-o,--output", retry.output, "With --wait: fetch the rebuilt output here");
+  retry_cmd->add_option("--header", retry.headers,
+                        "The job's credential header 'Name: value' again (repeatable)");
+  add_broker(retry_cmd);
+
   CLI::App* fetch_cmd = app.add_subcommand("fetch", "Download a finished job's output");
   fetch_cmd->add_option("job", job_id, "Job id")->required();
   fetch_cmd->add_option("-o,--output", output, "Output CSV")->required();
@@ -216,6 +253,18 @@ int main(int argc, char** argv) {
   limits_cmd->add_flag("--json", client.json, "Print JSON");
   add_broker(limits_cmd);
 
+  sieve::CacheCommandOptions cache;
+  CLI::App* cache_cmd = app.add_subcommand("cache", "The result cache at the collector");
+  cache_cmd->require_subcommand(1);
+  CLI::App* cache_stats_cmd = cache_cmd->add_subcommand("stats", "Entries, bytes, hits, misses");
+  cache_stats_cmd->add_flag("--json", client.json, "Print JSON");
+  add_broker(cache_stats_cmd);
+  CLI::App* cache_clear_cmd = cache_cmd->add_subcommand("clear", "Remove cached answers");
+  cache_clear_cmd->add_option("--older-than", cache.older_than,
+                              "Only entries written longer ago than this (7d, 12h, 30m)");
+  cache_clear_cmd->add_flag("--json", client.json, "Print JSON");
+  add_broker(cache_clear_cmd);
+
   std::string key_dir = ".";
   std::string key_name;
   CLI::App* keygen_cmd =
@@ -229,7 +278,9 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : sieve::kExitUsage;
   }
-  if ((*run_cmd || *submit_cmd) && !FinishJobFlags(job)) return sieve::kExitUsage;
+  if ((*run_cmd || *submit_cmd) && !FinishJobFlags(job, *run_cmd ? run.output : wait.output)) {
+    return sieve::kExitUsage;
+  }
   if (*submit_cmd && job.request.spec.endpoint.empty()) {
     std::fprintf(stderr, "sieve: submit needs --endpoint URL (or --endpoints-file F)\n");
     return sieve::kExitUsage;
@@ -264,7 +315,12 @@ int main(int argc, char** argv) {
   }
   if (*fetch_cmd) return sieve::FetchCommand(client, job_id, output);
   if (*resume_cmd) return sieve::ResumeCommand(client, job_id, resume);
+  if (*retry_cmd) return sieve::RetryCommand(client, job_id, retry);
   if (*workers_cmd) return sieve::WorkersCommand(client);
   if (*limits_cmd) return sieve::LimitsCommand(client);
+  if (*cache_cmd) {
+    cache.clear = cache_clear_cmd->parsed();
+    return sieve::CacheCommand(client, cache);
+  }
   return sieve::kExitUsage;
 }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "client/commands.h"
@@ -12,35 +13,24 @@
 #include "client/job_watch.h"
 #include "client/local_cluster.h"
 #include "client/output_path.h"
+#include "client/run_identity.h"
+#include "client/run_resume.h"
+#include "client/scratch_dir.h"
 #include "common/private_dir.h"
 
 namespace sieve {
 namespace {
 
-// A private temporary directory, removed when the run ends (unless the user chose one).
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& chosen) : path_(chosen) {
-    if (!path_.empty()) return;
-    std::string pattern = (std::filesystem::temp_directory_path() / "sieve-run-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) {
-      path_ = pattern;
-      owned_ = true;
-    }
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    if (owned_) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  void Keep() { owned_ = false; }
-
- private:
-  std::string path_;
-  bool owned_ = false;
-};
-
 constexpr std::chrono::seconds kCollectorWait{20};
+
+// What to do after a budget stop: the same command again with a larger budget; `kept_dir`
+// (a temporary data directory that is kept) must then be given as --data-dir.
+std::string BudgetHint(const proto::JobSpec& spec, const std::string& kept_dir) {
+  std::string hint = "run the same command again with a larger ";
+  hint += spec.max_cost.empty() || spec.max_cost == "0" ? "--max-tokens" : "--max-cost";
+  if (!kept_dir.empty()) hint += " and --data-dir " + ShellQuote(kept_dir);
+  return hint + " (it continues this job; nothing done is sent again)";
+}
 
 // The status of `job_id` once the broker knows a collector for it (the collector registers
 // shortly after it starts). Fails with NotFound (unknown job) or Unavailable (no collector).
@@ -74,7 +64,7 @@ int FetchFromDataDirCommand(const std::string& data_dir, const std::string& job_
     return ExitCodeFor(writable);
   }
   spdlog::set_level(spdlog::level::warn);
-  LocalClusterOptions cluster_options{data_dir, 0, 1, false};
+  LocalClusterOptions cluster_options{data_dir, 0, 1, false, nullptr};
   Result<std::unique_ptr<LocalCluster>> cluster = LocalCluster::Start(cluster_options);
   if (!cluster.ok()) {
     std::fprintf(stderr, "sieve: cannot open the data directory %s: %s\n", data_dir.c_str(),
@@ -116,7 +106,7 @@ int RunCommand(JobRequest request, const RunOptions& options) {
     std::fprintf(stderr, "sieve: --workers must be at least 1\n");
     return kExitUsage;
   }
-  ScratchDir scratch(options.data_dir);  // a temporary one is made 0700 by mkdtemp
+  ScratchDir scratch(options.data_dir, "sieve-run");  // a temporary one is made 0700 by mkdtemp
   if (scratch.path().empty()) {
     std::fprintf(stderr, "sieve: cannot create a temporary directory\n");
     return kExitJobFailed;
@@ -126,25 +116,45 @@ int RunCommand(JobRequest request, const RunOptions& options) {
     std::fprintf(stderr, "sieve: %s\n", private_dir.message().c_str());
     return kExitUsage;
   }
+  const bool bundled = request.spec.endpoint.empty();
+  Result<std::string> run_inputs = RunInputsOf(request, bundled);
+  if (!run_inputs.ok()) {
+    std::fprintf(stderr, "sieve: %s\n", run_inputs.status().message().c_str());
+    return ExitCodeFor(run_inputs.status());
+  }
+  request.spec.run_inputs = std::move(run_inputs).value();
+  // A data directory of an earlier run may hold its unfinished job: this run continues it.
+  Result<std::optional<UnfinishedRun>> unfinished =
+      FindUnfinishedRun(scratch.path(), request.spec);
+  if (!unfinished.ok()) {
+    std::fprintf(stderr, "sieve: %s\n", unfinished.status().message().c_str());
+    return ExitCodeFor(unfinished.status());
+  }
   spdlog::set_level(spdlog::level::warn);  // the progress line is the user interface here
   LocalClusterOptions cluster_options{scratch.path(), options.workers, options.concurrency,
-                                      request.spec.endpoint.empty()};
+                                      bundled, nullptr};
+  if (*unfinished && bundled) {  // the bundled classifier listens on a new port this time
+    cluster_options.before_broker = [&](const std::string& url) {
+      return RepointBundledJob(scratch.path(), (*unfinished)->job_id, url);
+    };
+  }
   Result<std::unique_ptr<LocalCluster>> cluster = LocalCluster::Start(cluster_options);
   if (!cluster.ok()) {
     std::fprintf(stderr, "sieve: cannot start the local pipeline: %s\n",
                  cluster.status().message().c_str());
     return kExitJobFailed;
   }
-  if (request.spec.endpoint.empty()) {
+  if (bundled) {
     request.spec.endpoint = (*cluster)->classifier_url();
     std::fprintf(stderr, "sieve: no --endpoint given: using the bundled classifier at %s\n",
                  request.spec.endpoint.c_str());
   }
   ClientOptions client;
   client.broker = (*cluster)->broker_endpoint();
-  JobOutcome outcome = SubmitAndFollow(
-      client, request,
-      WaitOptions{true, options.output, "--data-dir " + ShellQuote(scratch.path())});
+  WaitOptions wait{true, options.output, "--data-dir " + ShellQuote(scratch.path()),
+                   BudgetHint(request.spec, options.data_dir.empty() ? scratch.path() : "")};
+  JobOutcome outcome = *unfinished ? ContinueRun(client, request, **unfinished, wait)
+                                   : SubmitAndFollow(client, request, wait);
   (*cluster)->Stop();
   if (outcome.output_written) {
     PrintOutputPreview(options.output, 5);
@@ -153,11 +163,12 @@ int RunCommand(JobRequest request, const RunOptions& options) {
     scratch.Keep();
     std::fprintf(stderr, "sieve: the job's state and results are kept in %s\n",
                  scratch.path().c_str());
-    if (outcome.exit_code == kExitBudgetExhausted) {
+    if (outcome.exit_code == kExitPaused) {
       std::fprintf(stderr,
-                   "sieve: `sieve run` stopped its own broker with it, so `sieve resume` has "
-                   "nothing to talk to: a job you may want to resume after a budget stop is "
-                   "best submitted to a running broker (sieve submit; docs/llm.md, Budgets)\n");
+                   "sieve: once the endpoint accepts the job's requests again, run the same "
+                   "command with --data-dir %s: it continues this job\n",
+                   ShellQuote(options.data_dir.empty() ? scratch.path() : options.data_dir)
+                       .c_str());
     }
   }
   return outcome.exit_code;

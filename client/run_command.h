@@ -12,16 +12,21 @@ namespace sieve {
 
 struct RunOptions {
   std::string output;
-  std::string data_dir;  // empty: a temporary directory, removed afterwards
+  std::string data_dir;  // empty: a temporary directory, removed afterwards (kept when the
+                         // job did not end with its output written, e.g. a budget stop)
   bool allow_shared_data_dir = false;  // run even if group/others can read data_dir
   int workers = 2;
   int concurrency = 32;
 };
 
 // Returns the CLI exit code (client/exit_codes.h). The output path is checked before anything
-// starts. When the job was submitted but its output was not written (disk full, permissions
-// changed, the job failed), the data directory is kept, even a temporary one, and the message
-// names it with the `sieve fetch JOB -o OUTPUT --data-dir DIR` command that gets the output.
+// starts. With a data directory that holds an unfinished job of an earlier run, the run
+// continues that job when it is the same run (same inputs and options but the budget), and is
+// refused (exit 2, saying what differs) when it is not (client/run_resume.h). When the job
+// was submitted but its output was not written (disk full, permissions changed, the job
+// failed, a budget stop), the data directory is kept, even a temporary one, and the message
+// names it with the command that gets the output (`sieve fetch JOB -o OUTPUT --data-dir DIR`)
+// or carries on (the same `sieve run` with a larger budget and --data-dir DIR).
 int RunCommand(JobRequest request, const RunOptions& options);
 
 // `sieve fetch JOB -o OUTPUT --data-dir DIR`: fetches a finished job of a `sieve run` from the

@@ -5,6 +5,7 @@
 
 #include "client/llm_spec.h"
 #include "common/csv_chunker.h"
+#include "common/record_format.h"
 
 namespace sieve {
 namespace {
@@ -24,14 +25,27 @@ Status CheckFields(const CsvHeader& header, const std::vector<std::string>& fiel
   return Status::Ok();
 }
 
+// The inputs as one logical input, in the job's input format.
+Result<std::unique_ptr<CsvChunker>> OpenInputs(const JobRequest& request) {
+  Result<RecordFormat> format = ParseRecordFormat(request.spec.input_format, "--input-format");
+  if (!format.ok()) return format.status();
+  if (!ParseRecordFormat(request.spec.output_format, "--output-format").ok()) {
+    return Status::InvalidArgument("--output-format must be csv or jsonl, not '" +
+                                   request.spec.output_format + "'");
+  }
+  return CsvChunker::Open(request.inputs, request.limits, request.chunk_rows,
+                          request.chunk_bytes, *format);
+}
+
 proto::Chunk ToMessage(const std::string& job_id, const CsvChunk& chunk) {
   return proto::Chunk{job_id, chunk.index, chunk.first_row, chunk.row_count, chunk.bytes};
 }
 
-// Uploads every chunk of `chunker`, keeping at most `credit` unacknowledged.
+// Uploads every chunk of `chunker` from index `first_sent` on (the ones before are counted
+// only: the broker holds them), keeping at most `credit` unacknowledged.
 Status Upload(PeerConnection& broker, const std::string& job_id, CsvChunker& chunker,
               uint32_t credit, const std::function<void(uint64_t)>& on_chunk,
-              SubmittedJob* totals) {
+              SubmittedJob* totals, uint64_t first_sent = 0) {
   std::deque<CsvChunk> unacked;  // in index order
   bool input_done = false;
   int silent_rounds = 0;
@@ -43,9 +57,10 @@ Status Upload(PeerConnection& broker, const std::string& job_id, CsvChunker& chu
         input_done = true;
         break;
       }
-      SIEVE_RETURN_IF_ERROR(broker.Send(ToMessage(job_id, **next)));
       totals->chunks += 1;
       totals->rows += (*next)->row_count;
+      if ((*next)->index < first_sent) continue;
+      SIEVE_RETURN_IF_ERROR(broker.Send(ToMessage(job_id, **next)));
       unacked.push_back(std::move(**next));
     }
     if (unacked.empty()) break;
@@ -76,7 +91,43 @@ Status Upload(PeerConnection& broker, const std::string& job_id, CsvChunker& chu
   return Status::Ok();
 }
 
+// Seals the uploaded job and waits for SEALED.
+Status SealJob(PeerConnection& broker, const SubmittedJob& job) {
+  SIEVE_RETURN_IF_ERROR(broker.Send(proto::Seal{job.job_id, job.chunks, job.rows}));
+  while (true) {
+    Result<proto::Message> sealed = broker.Receive(kReplyTimeout);
+    if (!sealed.ok()) return sealed.status();
+    if (auto* error = std::get_if<proto::ErrorReply>(&*sealed)) {
+      return StatusFromError(*error, broker.endpoint());
+    }
+    if (std::holds_alternative<proto::Sealed>(*sealed)) return Status::Ok();
+  }
+}
+
 }  // namespace
+
+Status ResolveFormats(JobRequest* request, const std::string& input_format,
+                      const std::string& output_format, const std::string& output_path) {
+  RecordFormat input = RecordFormat::kCsv;
+  if (!input_format.empty()) {
+    Result<RecordFormat> given = ParseRecordFormat(input_format, "--input-format");
+    if (!given.ok()) return given.status();
+    input = *given;
+  } else if (!request->inputs.empty()) {
+    input = FormatFromPath(request->inputs.front());
+  }
+  RecordFormat output = input;
+  if (!output_format.empty()) {
+    Result<RecordFormat> given = ParseRecordFormat(output_format, "--output-format");
+    if (!given.ok()) return given.status();
+    output = *given;
+  } else if (!output_path.empty()) {
+    output = FormatFromPath(output_path);
+  }
+  request->spec.input_format = std::string(FormatName(input));
+  request->spec.output_format = std::string(FormatName(output));
+  return Status::Ok();
+}
 
 Status ValidateInputs(const JobRequest& request) {
   if (request.inputs.empty()) return Status::InvalidArgument("no input files given");
@@ -86,7 +137,7 @@ Status ValidateInputs(const JobRequest& request) {
                                    std::to_string(kMaxChunkBytes >> 20) + " MiB");
   }
   Result<std::unique_ptr<CsvChunker>> chunker =
-      CsvChunker::Open(request.inputs, request.limits, request.chunk_rows, request.chunk_bytes);
+      OpenInputs(request);
   if (!chunker.ok()) return chunker.status();
   SIEVE_RETURN_IF_ERROR(CheckFields((*chunker)->header(), request.spec.fields));
   SIEVE_RETURN_IF_ERROR(CheckLlmSpec((*chunker)->header().columns, request.spec));
@@ -103,7 +154,7 @@ Result<SubmittedJob> SubmitJob(PeerConnection& broker, const JobRequest& request
                                const std::function<void(uint64_t)>& on_chunk) {
   if (request.chunk_rows == 0) return Status::InvalidArgument("--chunk-rows must be at least 1");
   Result<std::unique_ptr<CsvChunker>> chunker =
-      CsvChunker::Open(request.inputs, request.limits, request.chunk_rows, request.chunk_bytes);
+      OpenInputs(request);
   if (!chunker.ok()) return chunker.status();
   const CsvHeader& header = (*chunker)->header();
   SIEVE_RETURN_IF_ERROR(CheckFields(header, request.spec.fields));
@@ -129,15 +180,21 @@ Result<SubmittedJob> SubmitJob(PeerConnection& broker, const JobRequest& request
     (void)broker.Send(std::move(cancel));
     return uploaded;
   }
-  SIEVE_RETURN_IF_ERROR(broker.Send(proto::Seal{job.job_id, job.chunks, job.rows}));
-  while (true) {
-    Result<proto::Message> sealed = broker.Receive(kReplyTimeout);
-    if (!sealed.ok()) return sealed.status();
-    if (auto* error = std::get_if<proto::ErrorReply>(&*sealed)) {
-      return StatusFromError(*error, broker.endpoint());
-    }
-    if (std::holds_alternative<proto::Sealed>(*sealed)) return job;
-  }
+  SIEVE_RETURN_IF_ERROR(SealJob(broker, job));
+  return job;
+}
+
+Result<SubmittedJob> UploadRest(PeerConnection& broker, const JobRequest& request,
+                                const std::string& job_id, uint64_t chunks_stored) {
+  Result<std::unique_ptr<CsvChunker>> chunker =
+      CsvChunker::Open(request.inputs, request.limits, request.chunk_rows, request.chunk_bytes);
+  if (!chunker.ok()) return chunker.status();
+  SubmittedJob job;
+  job.job_id = job_id;
+  // The broker's credit is unknown here (it came with SUBMITTED): 1 until the first ack.
+  SIEVE_RETURN_IF_ERROR(Upload(broker, job_id, **chunker, 1, nullptr, &job, chunks_stored));
+  SIEVE_RETURN_IF_ERROR(SealJob(broker, job));
+  return job;
 }
 
 }  // namespace sieve

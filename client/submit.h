@@ -40,6 +40,14 @@ struct SubmittedJob {
 // Largest --chunk-bytes: a chunk travels in one bulk frame, refused above proto::kMaxBulkBytes.
 inline constexpr uint64_t kMaxChunkBytes = uint64_t{128} << 20;
 
+// Sets request->spec.input_format and output_format (docs/jsonl.md): `input_format` and
+// `output_format` as given ("csv", "jsonl" or empty), an empty one following the name of the
+// first input or of `output_path` (.jsonl, .ndjson: JSON Lines), and an output without a path
+// the input's format. InvalidArgument naming the flag for an unknown format.
+[[nodiscard]] Status ResolveFormats(JobRequest* request, const std::string& input_format,
+                                    const std::string& output_format,
+                                    const std::string& output_path);
+
 // Checks the inputs (headers, requested fields, every record) and the chunk bounds without
 // contacting anyone.
 // Cost: one read of every input.
@@ -49,5 +57,12 @@ Status ValidateInputs(const JobRequest& request);
 // acknowledged chunk. Unavailable when the broker does not answer.
 Result<SubmittedJob> SubmitJob(PeerConnection& broker, const JobRequest& request,
                                const std::function<void(uint64_t)>& on_chunk);
+
+// Resume of `sieve run` (client/run_resume.h): uploads the chunks of `request` from index
+// `chunks_stored` on to the existing open job `job_id` (the broker holds the earlier ones) and
+// seals it. REQUIRES: `request` cuts the inputs into the same chunks as when the job was
+// submitted (same inputs, --chunk-rows, --chunk-bytes). Returns the job's totals.
+Result<SubmittedJob> UploadRest(PeerConnection& broker, const JobRequest& request,
+                                const std::string& job_id, uint64_t chunks_stored);
 
 }  // namespace sieve

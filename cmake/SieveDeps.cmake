@@ -11,6 +11,7 @@ endif()
 find_package(cppzmq REQUIRED CONFIG)           # cppzmq-dev + libzmq3-dev
 find_package(CURL REQUIRED)                    # libcurl4-openssl-dev
 find_package(SQLite3 REQUIRED)                 # libsqlite3-dev
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # libssl-dev (SHA-256 of request fingerprints)
 find_package(CLI11 REQUIRED CONFIG)            # libcli11-dev
 find_package(prometheus-cpp REQUIRED CONFIG)   # prometheus-cpp-dev
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # libcpp-httplib-dev

@@ -65,7 +65,7 @@ set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://example.invalid/sieve")
 # tests/deploy/package_test.py fails when a NEEDED library's package is missing from this list
 # and when dpkg would refuse the result.
 set(sieve_deb_depends libc6 libstdc++6 libgcc-s1 libzmq5 libcurl4 libsqlite3-0 libspdlog1.10
-    libfmt9 libprometheus-cpp-core1.0 libcpp-httplib0.11)
+    libfmt9 libprometheus-cpp-core1.0 libcpp-httplib0.11 libssl3)
 if(SIEVE_SANITIZE)
   list(APPEND sieve_deb_depends libasan8 libubsan1)
 endif()

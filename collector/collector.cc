@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "common/output_records.h"
 #include "common/private_dir.h"
 #include "common/csv_record.h"
 #include "common/file_util.h"
@@ -18,9 +19,9 @@ namespace {
 
 constexpr int kPollMs = 100;
 
-// Counts the records in `labelled`; Corrupt when they do not parse.
-Result<uint64_t> CountRecords(std::string_view labelled) {
-  RecordIterator records(labelled);
+// Counts the records in `labelled` (CSV or JSON Lines); Corrupt when they do not parse.
+Result<uint64_t> CountRecords(std::string_view labelled, const std::string& format) {
+  OutputRecords records(labelled, format == "jsonl" ? RecordFormat::kJsonl : RecordFormat::kCsv);
   std::string_view record;
   uint64_t n = 0;
   while (true) {
@@ -40,6 +41,7 @@ Result<std::unique_ptr<Collector>> Collector::Create(zmq::context_t& context,
   std::unique_ptr<Collector> collector(new Collector(context, std::move(options)));
   SIEVE_RETURN_IF_ERROR(MakeDirs(collector->options_.data_dir + "/jobs"));
   SIEVE_RETURN_IF_ERROR(collector->RecoverJobs());
+  SIEVE_RETURN_IF_ERROR(collector->OpenCache());
   if (collector->options_.curve.enabled()) {
     if (collector->options_.allow_dir.empty()) {
       return Status::InvalidArgument("CURVE keys need an allow-list directory (--allow DIR)");
@@ -138,6 +140,12 @@ void Collector::HandleWorkers() {
       OnResult(incoming.peer, std::move(*result));
     } else if (auto* fetch = std::get_if<proto::Fetch>(&incoming.message)) {
       OnFetch(incoming.peer, *fetch);
+    } else if (auto* lookup = std::get_if<proto::CacheLookup>(&incoming.message)) {
+      OnCacheLookup(incoming.peer, *lookup);
+    } else if (auto* fill = std::get_if<proto::CacheFill>(&incoming.message)) {
+      OnCacheFill(*fill);
+    } else if (auto* admin = std::get_if<proto::CacheAdmin>(&incoming.message)) {
+      OnCacheAdmin(incoming.peer, incoming.user_id, *admin);
     } else {
       inbox_.Refuse(router_, incoming.peer, std::nullopt,
                     Status::InvalidArgument("the collector does not accept " +
@@ -174,6 +182,7 @@ void Collector::OnJobOpen(const proto::JobOpen& open) {
     // The broker (re)connected: tell it again what is durable here.
     JobOutput& job = *it->second;
     if (job.finished()) {
+      SettleRetry(open.job_id, job);  // a retry job's results are in its done job's output
       ReportDone(open.job_id, job);
       return;
     }
@@ -186,6 +195,8 @@ void Collector::OnJobOpen(const proto::JobOpen& open) {
   meta.label_column = open.label_column;
   meta.name = open.name;
   meta.price = open.price;
+  meta.retry_of = open.retry_of;
+  meta.output_format = open.output_format;
   meta.opened_wall_ms = options_.clock->WallMs();
   Result<std::unique_ptr<JobOutput>> job = JobOutput::Open(JobDir(open.job_id), meta);
   if (!job.ok()) {
@@ -229,7 +240,7 @@ void Collector::OnResult(const std::string& peer, proto::ChunkResult result) {
     ReportCommitted(result.job_id, result.chunk_index, result.attempt);
     return;
   }
-  Result<uint64_t> records = CountRecords(result.labelled);
+  Result<uint64_t> records = CountRecords(result.labelled, job.meta().output_format);
   if (!records.ok() || *records != result.row_count ||
       (job.meta().sealed && result.chunk_index >= job.meta().total_chunks)) {
     ++counters_.messages_refused;
@@ -252,6 +263,7 @@ void Collector::OnResult(const std::string& peer, proto::ChunkResult result) {
     stored.answers_invalid = result.usage->answers_invalid;
     stored.rows_invalid = result.usage->rows_invalid;
   }
+  stored.cached_rows = result.cached_rows;
   for (proto::RowError& e : result.errors) stored.errors.push_back({e.row, std::move(e.reason)});
   stored.labelled = std::move(result.labelled);
   const auto started = std::chrono::steady_clock::now();
@@ -269,7 +281,7 @@ void Collector::OnResult(const std::string& peer, proto::ChunkResult result) {
   reply(true, "");
   proto::Committed committed{result.job_id, result.chunk_index, result.attempt,
                              stored.rows, stored.error_rows, stored.prompt_tokens,
-                             stored.completion_tokens};
+                             stored.completion_tokens, stored.cached_rows};
   for (const auto& e : stored.errors) {  // the first few, for the broker's web console
     if (committed.failed_rows.size() >= proto::kCommittedFailedRows) break;
     committed.failed_rows.push_back({e.row, e.reason});
@@ -284,7 +296,8 @@ void Collector::ReportCommitted(const std::string& job_id, uint64_t chunk_index,
   Result<JobOutput::ChunkCounts> counts = it->second->CountsOf(chunk_index);
   if (!counts.ok()) return;
   SendToBroker(proto::Committed{job_id, chunk_index, attempt, counts->rows, counts->error_rows,
-                                counts->prompt_tokens, counts->completion_tokens});
+                                counts->prompt_tokens, counts->completion_tokens,
+                                counts->cached_rows});
 }
 
 void Collector::ReportDone(const std::string& job_id, const JobOutput& job) {
@@ -294,7 +307,10 @@ void Collector::ReportDone(const std::string& job_id, const JobOutput& job) {
 
 void Collector::MergeAll() {
   for (auto& [id, job] : jobs_) {
-    if (job->finished()) continue;
+    if (job->finished()) {
+      SettleRetry(id, *job);  // after a restart: a retry job finished but not yet applied
+      continue;
+    }
     uint64_t rows_before = job->progress().rows;
     uint64_t bytes_before = job->progress().output_bytes;
     Result<uint64_t> merged = job->MergeReady();
@@ -307,6 +323,7 @@ void Collector::MergeAll() {
     if (job->finished()) {
       spdlog::info("job {}: output complete, {} rows ({} errors) in {}", id,
                    job->progress().rows, job->progress().error_rows, job->output_path());
+      SettleRetry(id, *job);
       ReportDone(id, *job);
     }
   }
@@ -321,7 +338,14 @@ void Collector::PublishMetrics() {
   }
   CollectorCounters counters = counters_;
   counters.messages_refused += inbox_.refused() + broker_->refused();
+  const ResultCacheCounters& cache = cache_->counters();
+  counters.cache_hits = cache.hits;
+  counters.cache_misses = cache.misses;
+  counters.cache_waits = cache.waits;
+  counters.cache_fills = cache.fills;
+  counters.cache_evictions = cache.evictions;
   metrics_.Publish(counters, reorder, open);
+  metrics_.PublishCache(cache_->total_bytes(), cache_->total_entries());
 }
 
 void Collector::OnFetch(const std::string& peer, const proto::Fetch& fetch) {

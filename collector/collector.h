@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,7 @@
 
 #include "collector/collector_metrics.h"
 #include "collector/job_output.h"
+#include "collector/result_cache.h"
 #include "common/clock.h"
 #include "net/broker_link.h"
 #include "net/curve.h"
@@ -54,6 +56,8 @@ struct CollectorOptions {
   // clients admitted (net/zap_authenticator.h). Without keys: plaintext, loopback.
   CurveConfig curve;
   std::string allow_dir;
+  // The result cache (collector/result_cache.h): DATA_DIR/cache.db, at most this many bytes.
+  uint64_t cache_max_bytes = uint64_t{1} << 30;
 };
 
 class Collector {
@@ -77,9 +81,18 @@ class Collector {
   void OnJobOpen(const proto::JobOpen& open);
   void OnJobSealed(const proto::JobSealed& sealed);
   void OnJobCancel(const proto::JobCancel& cancel);
+  // The result cache (collector_cache.cc).
+  Status OpenCache();
+  void OnCacheLookup(const std::string& peer, const proto::CacheLookup& lookup);
+  void OnCacheFill(const proto::CacheFill& fill);
+  void OnCacheAdmin(const std::string& peer, const std::string& user_id,
+                    const proto::CacheAdmin& admin);
   void ReportCommitted(const std::string& job_id, uint64_t chunk_index, uint32_t attempt);
   void ReportDone(const std::string& job_id, const JobOutput& job);
   void MergeAll();
+  // `sieve retry` (collector_retry.cc): once a finished job with retry_of is settled, its
+  // results are in that done job's output (or were refused, logged). Cheap once settled.
+  void SettleRetry(const std::string& job_id, const JobOutput& retry);
   void PublishMetrics();  // O(jobs); every loop iteration
   void SendToBroker(proto::Message message) { broker_->Send(std::move(message)); }
   proto::CollectorReady Ready() const;  // what the collector announces to the broker
@@ -95,6 +108,8 @@ class Collector {
   std::atomic<bool> stop_{false};
 
   std::map<std::string, std::unique_ptr<JobOutput>> jobs_;
+  std::set<std::string> retries_settled_;  // retry jobs whose results were applied (or refused)
+  std::unique_ptr<ResultCache> cache_;
   CollectorCounters counters_;
   std::shared_ptr<prometheus::Registry> registry_;
   CollectorMetrics metrics_;

@@ -19,6 +19,19 @@ CollectorMetrics::CollectorMetrics(prometheus::Registry& registry) {
                 "Rows appended to job outputs by the ordered merge", &C::rows_written);
   counters_.Add(registry, "sieve_collector_bytes_written_total",
                 "Bytes appended to job outputs by the ordered merge", &C::bytes_written);
+  counters_.Add(registry, "sieve_collector_cache_hits_total",
+                "Result cache lookups answered from the cache (rows not sent)", &C::cache_hits);
+  counters_.Add(registry, "sieve_collector_cache_misses_total",
+                "Result cache lookups not in the cache (claimed: the asking worker sends them)",
+                &C::cache_misses);
+  counters_.Add(registry, "sieve_collector_cache_waits_total",
+                "Result cache lookups told to wait for another lease's claim on the same request",
+                &C::cache_waits);
+  counters_.Add(registry, "sieve_collector_cache_fills_total",
+                "Entries written into the result cache", &C::cache_fills);
+  counters_.Add(registry, "sieve_collector_cache_evictions_total",
+                "Result cache entries evicted to stay within --cache-max-bytes",
+                &C::cache_evictions);
   commit_ = &prometheus::BuildHistogram()
                  .Name("sieve_collector_commit_duration_seconds")
                  .Help("Time to make one chunk result durable (write, fsync, rename)")
@@ -36,6 +49,16 @@ CollectorMetrics::CollectorMetrics(prometheus::Registry& registry) {
                     .Help("Jobs whose output is not finished yet")
                     .Register(registry)
                     .Add({});
+  cache_bytes_ = &prometheus::BuildGauge()
+                      .Name("sieve_collector_cache_bytes")
+                      .Help("Bytes of the result cache's entries (bounded by --cache-max-bytes)")
+                      .Register(registry)
+                      .Add({});
+  cache_entries_ = &prometheus::BuildGauge()
+                        .Name("sieve_collector_cache_entries")
+                        .Help("Entries in the result cache")
+                        .Register(registry)
+                        .Add({});
 }
 
 void CollectorMetrics::Publish(const CollectorCounters& counters, uint64_t reorder_chunks,

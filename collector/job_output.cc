@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/output_records.h"
 #include "common/clock.h"
 #include "common/csv_record.h"
 #include "common/csv_writer.h"
@@ -92,7 +93,8 @@ Status JobOutput::SaveMeta() const {
             {"header", meta_.header_record},  {"label_column", meta_.label_column},
             {"total_chunks", meta_.total_chunks}, {"total_rows", meta_.total_rows},
             {"sealed", meta_.sealed},         {"opened_wall_ms", meta_.opened_wall_ms},
-            {"price", meta_.price}};
+            {"price", meta_.price},           {"retry_of", meta_.retry_of},
+            {"output_format", meta_.output_format}};
   return WriteFileAtomic(dir_ + "/meta.json",
                          j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
@@ -106,6 +108,7 @@ Status JobOutput::SaveProgress() const {
             {"completion_tokens", progress_.completion_tokens},
             {"answers_invalid", progress_.answers_invalid},
             {"rows_invalid", progress_.rows_invalid},
+            {"cached_rows", progress_.cached_rows},
             {"finished_wall_ms", progress_.finished_wall_ms}};
   return WriteFileAtomic(dir_ + "/merge.json", j.dump());
 }
@@ -128,7 +131,9 @@ Status JobOutput::Initialize() {
   SIEVE_RETURN_IF_ERROR(OpenPartials());
   std::string header;
   std::string_view label = meta_.label_column;
-  AppendColumns(meta_.header_record, std::span<const std::string_view>(&label, 1), &header);
+  if (meta_.output_format != "jsonl") {  // JSON Lines has no header line
+    AppendColumns(meta_.header_record, std::span<const std::string_view>(&label, 1), &header);
+  }
   std::string first_column = FirstField(meta_.header_record);
   std::string errors_header = "row,";
   AppendCsvField(first_column, &errors_header);
@@ -158,6 +163,8 @@ Status JobOutput::LoadState() {
     meta_.sealed = m.at("sealed").get<bool>();
     meta_.opened_wall_ms = m.at("opened_wall_ms").get<int64_t>();
     meta_.price = m.value("price", std::string());
+    meta_.retry_of = m.value("retry_of", std::string());
+    meta_.output_format = m.value("output_format", std::string("csv"));
     const json& p = *merge;
     progress_.next_chunk = p.at("next_chunk").get<uint64_t>();
     progress_.output_bytes = p.at("output_bytes").get<uint64_t>();
@@ -171,6 +178,7 @@ Status JobOutput::LoadState() {
     progress_.completion_tokens = p.value("completion_tokens", uint64_t{0});
     progress_.answers_invalid = p.value("answers_invalid", uint64_t{0});
     progress_.rows_invalid = p.value("rows_invalid", uint64_t{0});
+    progress_.cached_rows = p.value("cached_rows", uint64_t{0});
   } catch (const json::exception& e) {
     return Status::Corrupt("job state in " + dir_ + ": " + e.what());
   }
@@ -249,7 +257,7 @@ Result<JobOutput::ChunkCounts> JobOutput::CountsOf(uint64_t chunk_index) const {
   Result<StoredResult> result = DecodeStoredResult(*bytes);
   if (!result.ok()) return result.status();
   return ChunkCounts{result->rows, result->error_rows, result->prompt_tokens,
-                     result->completion_tokens};
+                     result->completion_tokens, result->cached_rows};
 }
 
 std::vector<uint64_t> JobOutput::CommittedChunks() const {
@@ -283,7 +291,10 @@ Status JobOutput::MergeOne(const StoredResult& result) {
   std::sort(errors.begin(), errors.end(),
             [](const StoredRowError& a, const StoredRowError& b) { return a.row < b.row; });
   if (!errors.empty()) {
-    RecordIterator records(result.labelled);
+    const RecordFormat format =
+        meta_.output_format == "jsonl" ? RecordFormat::kJsonl : RecordFormat::kCsv;
+    const std::string first_column = FirstField(meta_.header_record);
+    OutputRecords records(result.labelled, format);
     std::string_view record;
     uint64_t row = result.first_row;
     size_t next_error = 0;
@@ -292,7 +303,7 @@ Status JobOutput::MergeOne(const StoredResult& result) {
       if (!more.ok() || !*more) break;
       while (next_error < errors.size() && errors[next_error].row <= row) {
         error_lines += std::to_string(row + 1) + ",";
-        AppendCsvField(FirstField(record), &error_lines);
+        AppendCsvField(FirstFieldOf(record, format, first_column), &error_lines);
         error_lines += ",";
         AppendCsvField(errors[next_error].reason, &error_lines);
         error_lines += "\n";
@@ -326,6 +337,7 @@ Status JobOutput::MergeOne(const StoredResult& result) {
   next.completion_tokens += result.completion_tokens;
   next.answers_invalid += result.answers_invalid;
   next.rows_invalid += result.rows_invalid;
+  next.cached_rows += result.cached_rows;
   std::swap(progress_, next);
   Status saved = SaveProgress();
   if (!saved.ok()) {
@@ -333,7 +345,8 @@ Status JobOutput::MergeOne(const StoredResult& result) {
     return saved;
   }
   merged_counts_.push_back(
-      {result.rows, result.error_rows, result.prompt_tokens, result.completion_tokens});
+      {result.rows, result.error_rows, result.prompt_tokens, result.completion_tokens,
+       result.cached_rows});
   return Status::Ok();
 }
 
@@ -354,6 +367,11 @@ Result<uint64_t> JobOutput::MergeReady() {
   }
   if (meta_.sealed && progress_.next_chunk >= meta_.total_chunks) SIEVE_RETURN_IF_ERROR(Finish());
   return merged;
+}
+
+Status JobOutput::NoteRebuilt(uint64_t error_rows) {
+  progress_.error_rows = error_rows;
+  return SaveProgress();
 }
 
 Status JobOutput::Finish() {
@@ -381,7 +399,8 @@ Status JobOutput::Finish() {
                    {{"prompt", progress_.prompt_tokens},
                     {"completion", progress_.completion_tokens}}},
                   {"invalid_answers", progress_.answers_invalid},
-                  {"invalid_rows", progress_.rows_invalid}};
+                  {"invalid_rows", progress_.rows_invalid},
+                  {"cached_rows", progress_.cached_rows}};
   if (!meta_.price.empty()) {
     Result<TokenPrice> price = ParseTokenPrice(meta_.price);
     if (price.ok()) {

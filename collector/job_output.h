@@ -4,7 +4,7 @@
 // Directory layout (<dir> = <data-dir>/jobs/<job id>):
 //   meta.json             the job (header, label column, totals once sealed); rewritten atomically
 //   results/<index>.res   a StoredResult per chunk committed but not merged yet
-//   output.partial        header + merged chunks, in chunk order
+//   output.partial        header + merged chunks, in chunk order (no header for JSON Lines)
 //   errors.partial        "row,<first column>,reason" lines of merged failed rows
 //   committed.log         "index rows errors [prompt_tokens completion_tokens]" per merged
 //                         chunk (the tokens only when non-zero), so a duplicate delivery of a merged
@@ -46,6 +46,8 @@ struct JobMeta {
   bool sealed = false;
   int64_t opened_wall_ms = 0;
   std::string price;  // --price "P,C" per million tokens; empty: no cost in the summary
+  std::string retry_of;  // `sieve retry`: the done job whose output this job's results rebuild
+  std::string output_format = "csv";  // "jsonl": the output has no header line (docs/jsonl.md)
 };
 
 struct MergeProgress {
@@ -60,6 +62,7 @@ struct MergeProgress {
   uint64_t completion_tokens = 0;
   uint64_t answers_invalid = 0;
   uint64_t rows_invalid = 0;
+  uint64_t cached_rows = 0;  // rows answered from the result cache
   int64_t finished_wall_ms = 0;  // non-zero once the output is in place
 };
 
@@ -92,6 +95,7 @@ class JobOutput {
     uint64_t error_rows = 0;
     uint64_t prompt_tokens = 0;
     uint64_t completion_tokens = 0;
+    uint64_t cached_rows = 0;  // 0 for chunks merged before a restart (not in committed.log)
   };
   // The counts of a committed chunk (merged or stored). NotFound when it is not committed.
   Result<ChunkCounts> CountsOf(uint64_t chunk_index) const;
@@ -100,6 +104,11 @@ class JobOutput {
   // Chunks stored but not merged yet (waiting for an earlier chunk).
   uint64_t pending() const { return pending_; }
 
+  // `sieve retry` (collector/output_rebuild.h): the finished output was rebuilt and now has
+  // `error_rows` error rows. REQUIRES: finished().
+  Status NoteRebuilt(uint64_t error_rows);
+
+  const std::string& dir() const { return dir_; }
   std::string output_path() const { return dir_ + "/output.csv"; }
   std::string summary_path() const { return dir_ + "/output.summary.json"; }
   std::string errors_path() const { return dir_ + "/output.errors.csv"; }

@@ -29,6 +29,12 @@ int main(int argc, char** argv) {
   app.add_flag("--allow-shared-data-dir", options.allow_shared_data_dir,
                "Start even if group or others can read or write --data-dir")
       ->envname("SIEVE_ALLOW_SHARED_DATA_DIR");
+  app.add_option("--cache-max-bytes", options.cache_max_bytes,
+                 "Bound of the result cache (DATA_DIR/cache.db), e.g. 1GiB; least recently used "
+                 "entries are evicted past it")
+      ->transform(CLI::AsSizeValue(false))
+      ->envname("SIEVE_CACHE_MAX_BYTES")
+      ->capture_default_str();
   app.add_option("--name", options.name, "Name shown in logs")->capture_default_str();
   app.add_option("--heartbeat-ms", options.heartbeat_ms, "Heartbeat interval (ms)")
       ->capture_default_str();

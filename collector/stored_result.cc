@@ -22,6 +22,7 @@ std::string EncodeStoredResult(const StoredResult& result) {
     meta["answers_invalid"] = result.answers_invalid;
     meta["rows_invalid"] = result.rows_invalid;
   }
+  if (result.cached_rows > 0) meta["cached_rows"] = result.cached_rows;
   std::string meta_text = meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string out;
   out.reserve(kLengthBytes + meta_text.size() + result.labelled.size());
@@ -53,6 +54,7 @@ Result<StoredResult> DecodeStoredResult(std::string_view bytes) {
     result.completion_tokens = meta.value("completion_tokens", uint64_t{0});
     result.answers_invalid = meta.value("answers_invalid", uint64_t{0});
     result.rows_invalid = meta.value("rows_invalid", uint64_t{0});
+    result.cached_rows = meta.value("cached_rows", uint64_t{0});
     for (const auto& e : meta.at("errors")) {
       result.errors.push_back({e.at(0).get<uint64_t>(), e.at(1).get<std::string>()});
     }

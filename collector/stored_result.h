@@ -4,7 +4,7 @@
 //   8 bytes   little-endian length N of the metadata
 //   N bytes   metadata, a JSON object: rows, error_rows, retries, attempt, first_row,
 //             errors: [[row, reason], ...], and (absent in older files: 0) prompt_tokens,
-//             completion_tokens, answers_invalid, rows_invalid
+//             completion_tokens, answers_invalid, rows_invalid, cached_rows
 //   rest      the labelled CSV records, byte for byte as the worker sent them
 // Decoding checks the length and the JSON and refuses anything else with Corrupt (a torn or
 // foreign file is never merged).
@@ -38,6 +38,7 @@ struct StoredResult {
   uint64_t completion_tokens = 0;
   uint64_t answers_invalid = 0;
   uint64_t rows_invalid = 0;
+  uint64_t cached_rows = 0;        // rows answered from the result cache
   std::vector<StoredRowError> errors;
   std::string labelled;
   bool operator==(const StoredResult&) const = default;

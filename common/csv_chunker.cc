@@ -10,8 +10,12 @@
 #include <cstring>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "common/csv_file_reader.h"
 #include "common/csv_record.h"
+#include "common/csv_writer.h"
+#include "common/jsonl_file_reader.h"
 #include "common/utf8.h"
 
 namespace sieve {
@@ -90,6 +94,33 @@ Status ParseHeader(const std::string& name, const CsvRawRecord& record, CsvHeade
   return Status::Ok();
 }
 
+// Fills *header from the keys of the first JSON object (its columns, in the line's order).
+Status ParseJsonlHeader(const std::string& name, const CsvRawRecord& record,
+                        const CsvLimits& limits, CsvHeader* header) {
+  nlohmann::ordered_json object = nlohmann::ordered_json::parse(
+      record.bytes.begin(), record.bytes.end(), nullptr, /*allow_exceptions=*/false);
+  if (!object.is_object()) return Status::Corrupt(Where(name, record.line) + "not a JSON object");
+  if (object.empty()) {
+    return Status::Corrupt(Where(name, record.line) +
+                           "the first object has no keys; its keys name the columns, e.g. "
+                           "{\"website\": \"...\", \"content\": \"...\"}");
+  }
+  if (object.size() > limits.max_columns) {
+    return Status::TooLarge(Where(name, record.line) + "the first object has " +
+                            std::to_string(object.size()) + " keys, more than " +
+                            std::to_string(limits.max_columns));
+  }
+  header->columns.clear();
+  header->raw.clear();
+  for (const auto& item : object.items()) {
+    if (!header->columns.empty()) header->raw.push_back(',');
+    AppendCsvField(item.key(), &header->raw);
+    header->columns.push_back(item.key());
+  }
+  header->terminator = "\n";
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<CsvSource>> OpenCsvFile(const std::string& path) {
@@ -108,48 +139,52 @@ std::unique_ptr<CsvSource> MakeCsvStringSource(std::string name, std::string dat
 }
 
 CsvChunker::CsvChunker(std::vector<CsvSourceFactory> sources, CsvLimits limits,
-                       uint32_t rows_per_chunk, uint64_t max_chunk_bytes)
+                       uint32_t rows_per_chunk, uint64_t max_chunk_bytes, RecordFormat format)
     : sources_(std::move(sources)),
       limits_(limits),
       rows_per_chunk_(rows_per_chunk),
-      max_chunk_bytes_(max_chunk_bytes) {}
+      max_chunk_bytes_(max_chunk_bytes),
+      format_(format) {}
 
 CsvChunker::~CsvChunker() = default;
 
 Result<std::unique_ptr<CsvChunker>> CsvChunker::Open(std::vector<std::string> paths,
                                                      CsvLimits limits, uint32_t rows_per_chunk,
-                                                     uint64_t max_chunk_bytes) {
+                                                     uint64_t max_chunk_bytes,
+                                                     RecordFormat format) {
   std::vector<CsvSourceFactory> sources;
   for (std::string& path : paths) {
     sources.push_back([path = std::move(path)] { return OpenCsvFile(path); });
   }
-  return OpenSources(std::move(sources), limits, rows_per_chunk, max_chunk_bytes);
+  return OpenSources(std::move(sources), limits, rows_per_chunk, max_chunk_bytes, format);
 }
 
 Result<std::unique_ptr<CsvChunker>> CsvChunker::OpenString(std::string name, std::string data,
                                                            CsvLimits limits,
                                                            uint32_t rows_per_chunk,
-                                                           uint64_t max_chunk_bytes) {
+                                                           uint64_t max_chunk_bytes,
+                                                           RecordFormat format) {
   auto shared = std::make_shared<const std::string>(std::move(data));
   CsvSourceFactory factory = [name = std::move(name),
                               shared]() -> Result<std::unique_ptr<CsvSource>> {
     return std::unique_ptr<CsvSource>(std::make_unique<StringSource>(name, shared));
   };
-  return OpenSources({std::move(factory)}, limits, rows_per_chunk, max_chunk_bytes);
+  return OpenSources({std::move(factory)}, limits, rows_per_chunk, max_chunk_bytes, format);
 }
 
 Result<std::unique_ptr<CsvChunker>> CsvChunker::OpenSources(std::vector<CsvSourceFactory> sources,
                                                             CsvLimits limits,
                                                             uint32_t rows_per_chunk,
-                                                            uint64_t max_chunk_bytes) {
+                                                            uint64_t max_chunk_bytes,
+                                                            RecordFormat format) {
   if (sources.empty()) return Status::InvalidArgument("no input files given");
   if (rows_per_chunk == 0) return Status::InvalidArgument("rows per chunk must be at least 1");
   if (max_chunk_bytes == 0) return Status::InvalidArgument("bytes per chunk must be at least 1");
   SIEVE_RETURN_IF_ERROR(limits.Validate());
   std::unique_ptr<CsvChunker> chunker(
-      new CsvChunker(std::move(sources), limits, rows_per_chunk, max_chunk_bytes));
+      new CsvChunker(std::move(sources), limits, rows_per_chunk, max_chunk_bytes, format));
   for (size_t i = 0; i < chunker->sources_.size(); ++i) {
-    Result<std::unique_ptr<CsvFileReader>> reader = chunker->OpenFile(i);
+    Result<std::unique_ptr<RecordReader>> reader = chunker->OpenFile(i);
     if (!reader.ok()) return reader.status();
     if (i == 0) chunker->reader_ = std::move(*reader);  // keep reading where its header ends
   }
@@ -157,10 +192,26 @@ Result<std::unique_ptr<CsvChunker>> CsvChunker::OpenSources(std::vector<CsvSourc
   return chunker;
 }
 
-Result<std::unique_ptr<CsvFileReader>> CsvChunker::OpenFile(size_t i) {
+Result<std::unique_ptr<RecordReader>> CsvChunker::OpenFile(size_t i) {
   Result<std::unique_ptr<CsvSource>> source = sources_[i]();
   if (!source.ok()) return source.status();
   const std::string name = (*source)->name();
+  if (format_ == RecordFormat::kJsonl) {
+    auto reader = std::make_unique<JsonlFileReader>(std::move(*source), limits_);
+    if (i != 0) return std::unique_ptr<RecordReader>(std::move(reader));
+    CsvRawRecord record;
+    Result<bool> found = reader->Next(&record);
+    if (!found.ok()) return found.status();
+    if (!*found) {
+      return Status::Corrupt(name + ": empty input: no JSON object; each line must hold one "
+                             "object, e.g. {\"website\": \"...\", \"content\": \"...\"}");
+    }
+    first_source_name_ = name;
+    SIEVE_RETURN_IF_ERROR(ParseJsonlHeader(name, record, limits_, &header_));
+    carried_record_.assign(record.bytes);  // the first object is a row too: it starts chunk 0
+    carried_line_ = record.line;
+    return std::unique_ptr<RecordReader>(std::move(reader));
+  }
   auto reader = std::make_unique<CsvFileReader>(std::move(*source), limits_);
   CsvRawRecord record;
   Result<bool> found = reader->Next(&record);
@@ -178,7 +229,7 @@ Result<std::unique_ptr<CsvFileReader>> CsvChunker::OpenFile(size_t i) {
                            Shown(header_.raw) + " of " + first_source_name_ +
                            "; all input files must have the same header");
   }
-  return reader;
+  return std::unique_ptr<RecordReader>(std::move(reader));
 }
 
 Result<std::optional<CsvChunk>> CsvChunker::Next() {
@@ -211,7 +262,7 @@ Result<std::optional<CsvChunk>> CsvChunker::FillChunk() {
   while (chunk.row_count < rows_per_chunk_) {
     if (reader_ == nullptr) {
       if (chunk.row_count > 0 || next_source_ >= sources_.size()) break;
-      Result<std::unique_ptr<CsvFileReader>> reader = OpenFile(next_source_++);
+      Result<std::unique_ptr<RecordReader>> reader = OpenFile(next_source_++);
       if (!reader.ok()) return reader.status();
       reader_ = std::move(*reader);
     }
@@ -222,7 +273,7 @@ Result<std::optional<CsvChunk>> CsvChunker::FillChunk() {
       reader_.reset();  // a chunk never spans two files
       continue;
     }
-    if (record.field_count != header_.columns.size()) {
+    if (format_ == RecordFormat::kCsv && record.field_count != header_.columns.size()) {
       return Status::Corrupt(Where(reader_->name(), record.line) + "record has " +
                              std::to_string(record.field_count) + " fields but the header has " +
                              std::to_string(header_.columns.size()) +

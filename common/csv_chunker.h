@@ -22,6 +22,11 @@
 // max(max_chunk_bytes, one record)) — independent of the input size and of the row size
 // times rows_per_chunk. Throughput: the scan is SIMD mask arithmetic, ~GB/s.
 //
+// JSON Lines (format kJsonl, docs/jsonl.md): each non-blank line is one record and must hold
+// one JSON object (JsonlFileReader). There is no header line: the header's columns are the
+// keys of the input's first object (header.raw is them as a CSV record), and lines may have
+// other keys. Chunks are cut by the same rules.
+//
 // Thread-safety: none; one chunker is used by one thread.
 #pragma once
 
@@ -33,11 +38,12 @@
 #include <vector>
 
 #include "common/csv_limits.h"
+#include "common/record_format.h"
 #include "common/status.h"
 
 namespace sieve {
 
-class CsvFileReader;
+class RecordReader;
 
 // The byte bound of a chunk when none is given (`--chunk-bytes`'s default).
 inline constexpr uint64_t kDefaultChunkBytes = uint64_t{4} << 20;  // 4 MiB
@@ -87,15 +93,15 @@ class CsvChunker {
   // (a header over the limits).
   [[nodiscard]] static Result<std::unique_ptr<CsvChunker>> Open(
       std::vector<std::string> paths, CsvLimits limits, uint32_t rows_per_chunk,
-      uint64_t max_chunk_bytes = kDefaultChunkBytes);
+      uint64_t max_chunk_bytes = kDefaultChunkBytes, RecordFormat format = RecordFormat::kCsv);
   // As Open, over arbitrary sources; each factory must yield the same bytes every call.
   [[nodiscard]] static Result<std::unique_ptr<CsvChunker>> OpenSources(
       std::vector<CsvSourceFactory> sources, CsvLimits limits, uint32_t rows_per_chunk,
-      uint64_t max_chunk_bytes = kDefaultChunkBytes);
+      uint64_t max_chunk_bytes = kDefaultChunkBytes, RecordFormat format = RecordFormat::kCsv);
   // Convenience for tests and fuzzing: one in-memory input named `name`.
   [[nodiscard]] static Result<std::unique_ptr<CsvChunker>> OpenString(
       std::string name, std::string data, CsvLimits limits, uint32_t rows_per_chunk,
-      uint64_t max_chunk_bytes = kDefaultChunkBytes);
+      uint64_t max_chunk_bytes = kDefaultChunkBytes, RecordFormat format = RecordFormat::kCsv);
 
   ~CsvChunker();
   CsvChunker(const CsvChunker&) = delete;
@@ -113,10 +119,11 @@ class CsvChunker {
 
  private:
   CsvChunker(std::vector<CsvSourceFactory> sources, CsvLimits limits, uint32_t rows_per_chunk,
-             uint64_t max_chunk_bytes);
+             uint64_t max_chunk_bytes, RecordFormat format);
   // Opens source `i` and reads its header; the first call (i == 0) sets header_, later
-  // calls compare against it.
-  Result<std::unique_ptr<CsvFileReader>> OpenFile(size_t i);
+  // calls compare against it. JSON Lines: source 0's first object sets header_ and is
+  // carried into the first chunk; other sources are only opened.
+  Result<std::unique_ptr<RecordReader>> OpenFile(size_t i);
   Result<std::optional<CsvChunk>> FillChunk();
   // Makes `chunk` start with a record of `record_bytes` bytes found at `line` of the current
   // file: sets its position, counts the record, reserves its buffer. The caller puts the
@@ -130,7 +137,8 @@ class CsvChunker {
   CsvHeader header_;
   std::string first_source_name_;
   size_t next_source_ = 0;
-  std::unique_ptr<CsvFileReader> reader_;  // the current file, null between files
+  RecordFormat format_;
+  std::unique_ptr<RecordReader> reader_;  // the current file, null between files
   uint64_t next_index_ = 0;
   uint64_t next_row_ = 0;
   size_t last_chunk_bytes_ = 0;  // to reserve the next chunk's buffer in one allocation

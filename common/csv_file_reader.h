@@ -22,26 +22,21 @@
 #include "common/csv_chunker.h"
 #include "common/csv_limits.h"
 #include "common/csv_scanner.h"
+#include "common/record_reader.h"
 #include "common/status.h"
 
 namespace sieve {
 
-struct CsvRawRecord {
-  std::string_view bytes;  // the record with its terminator; valid until the next Next()
-  uint64_t line = 0;       // 1-based physical line where the record starts
-  size_t field_count = 0;
-};
-
-class CsvFileReader {
+class CsvFileReader final : public RecordReader {
  public:
   // REQUIRES: limits.Validate().ok().
   CsvFileReader(std::unique_ptr<CsvSource> source, const CsvLimits& limits);
 
   // Sets *record to the next non-blank record and returns true, or returns false at the
   // end. Fails with Corrupt, TooLarge or IoError; do not call again after a failure.
-  [[nodiscard]] Result<bool> Next(CsvRawRecord* record);
+  [[nodiscard]] Result<bool> Next(CsvRawRecord* record) override;
 
-  const std::string& name() const { return source_->name(); }
+  const std::string& name() const override { return source_->name(); }
 
  private:
   // Reads the next block into buf_ (dropping consumed bytes first); sets eof_ at the end.

@@ -62,7 +62,10 @@ function renderJobs(data) {
     const name = j.name || j.job_id;
     const tr = el("tr", {},
       el("td", {}, el("a", { href: "#/jobs/" + j.job_id }, name)),
-      el("td", { className: "state-" + j.state }, j.state),
+      // A paused job says why (the endpoint's refusal) where its state is shown.
+      el("td", { className: "state-" + j.state, title: j.message || "" }, j.state,
+         ...(j.state === "paused" && j.message
+           ? [el("div", { className: "why" }, j.message)] : [])),
       el("td", { className: "progress" }, progressBar(j, "progress of " + name), " ",
          el("span", {}, progressText(j))),
       el("td", { className: "num" }, rate(j.rows_per_s)),
@@ -81,6 +84,7 @@ function renderWorkers(data) {
   $("workers").tBodies[0].replaceChildren(...data.workers.map((w) =>
     el("tr", {}, el("td", {}, w.name), el("td", {}, w.address),
        el("td", { className: "num" }, num(w.leases)),
+       el("td", { className: "num" }, num(w.in_flight)),
        el("td", { className: "num" }, num(w.concurrency)),
        el("td", { className: "num" }, rate(w.rows_per_s)),
        el("td", { className: "num" }, num(w.rows_done)),
@@ -144,6 +148,13 @@ function renderJob(job) {
   $("chunk-strip").setAttribute("aria-label", $("chunk-counts").textContent);
   $("chunk-strip").replaceChildren(...Array.from(job.chunks, (c, i) =>
     el("span", { className: "c-" + c, title: "chunk " + i })));
+  const endpoints = job.endpoints || [];
+  $("endpoints-section").hidden = endpoints.length === 0;
+  $("endpoints").tBodies[0].replaceChildren(...endpoints.map((e) =>
+    el("tr", {}, el("td", {}, e.endpoint), el("td", { className: "num" }, num(e.answered)),
+       el("td", { className: "num" }, num(e.failed)), el("td", { className: "num" }, num(e.rate_limited)),
+       el("td", { className: "num" }, num(e.refused)),
+       el("td", { className: "num" }, e.cooling_workers + (e.cooling_workers === 1 ? " worker" : " workers")))));
   $("failed-rows").tBodies[0].replaceChildren(...job.failed_rows.map((r) =>
     el("tr", {}, el("td", { className: "num" }, num(r.row)), el("td", { className: "reason" }, r.reason))));
   $("failed-empty").hidden = job.failed_rows.length > 0;

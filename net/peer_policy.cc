@@ -10,6 +10,7 @@ bool BrokerAccepts(PeerRole role, Command command) {
     case Command::kRelease:
     case Command::kPermitAsk:
     case Command::kRateLimited:
+    case Command::kCanary:
       return role == PeerRole::kAny || role == PeerRole::kWorker;
     case Command::kCollectorReady:
     case Command::kCommitted:
@@ -35,8 +36,13 @@ bool BrokerAccepts(PeerRole role, Command command) {
 
 bool CollectorAccepts(PeerRole role, Command command) {
   switch (command) {
-    case Command::kResult: return role == PeerRole::kAny || role == PeerRole::kWorker;
-    case Command::kFetch: return role == PeerRole::kAny || role == PeerRole::kClient;
+    case Command::kResult:
+    case Command::kCacheLookup:
+    case Command::kCacheFill:
+      return role == PeerRole::kAny || role == PeerRole::kWorker;
+    case Command::kFetch:
+    case Command::kCacheAdmin:
+      return role == PeerRole::kAny || role == PeerRole::kClient;
     default: return false;
   }
 }

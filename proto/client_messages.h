@@ -126,12 +126,17 @@ struct StatusReply {
   static constexpr Command kCommand = Command::kStatusReply;
   std::uint64_t request_id = 0;
   std::vector<JobStatus> jobs;
+  // The collector registered now (where CACHE_ADMIN goes); empty when none.
+  std::string collector;
+  std::string collector_public_key;
 
   bool operator==(const StatusReply&) const = default;
   template <typename M, typename V>
   static void Schema(M& m, V& v) {
     v.Field("request_id", m.request_id, Rule::kRequired);
     v.Field("jobs", m.jobs, Rule::kRequired);
+    v.Field("collector", m.collector, Rule::kOptional);
+    v.Field("collector_public_key", m.collector_public_key, Rule::kOptional);
   }
 };
 

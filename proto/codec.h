@@ -24,6 +24,7 @@
 #include <variant>
 
 #include "common/status.h"
+#include "proto/cache_messages.h"
 #include "proto/client_messages.h"
 #include "proto/constants.h"
 #include "proto/frames.h"
@@ -38,7 +39,8 @@ using Message =
                  Submitted, Chunk, ChunkAck, Seal, Sealed, StatusQuery, StatusReply, WorkersQuery,
                  WorkersReply, Cancel, CancelReply, Fetch, FetchReply, Resume, ResumeReply,
                  PermitAsk, PermitGrant, RateLimited, PermitsVoid, LimitsQuery, LimitsReply,
-                 ErrorReply>;
+                 CacheLookup, CacheAnswer, CacheFill, CacheAdmin, CacheAdminReply,
+                 CanaryReport, ErrorReply>;
 static_assert(std::variant_size_v<Message> == kCommandCount);
 
 // The command of `message`.

@@ -69,18 +69,26 @@ enum class Command : std::uint8_t {
   kPermitsVoid,   // B->W  drop the permits held for a job (its key is paused)
   kLimits,        // C->B
   kLimitsReply,   // B->C
+  // Result cache (proto/cache_messages.h)
+  kCacheLookup,      // W->L
+  kCacheAnswer,      // L->W
+  kCacheFill,        // W->L
+  kCacheAdmin,       // C->L
+  kCacheAdminReply,  // L->C
+  kCanary,        // W->B  the verdict of a job's canary (docs/protocol.md)
   // Any direction
   kError,
 };
 
-inline constexpr std::array<std::string_view, 37> kCommandNames = {
+inline constexpr std::array<std::string_view, 43> kCommandNames = {
     "READY",     "ASSIGN",       "HEARTBEAT",       "RELEASE",      "DROP_JOB",   "DISCONNECT",
     "RESULT",    "RESULT_ACK",   "COLLECTOR_READY", "JOB_OPEN",     "JOB_SEALED", "JOB_CANCEL",
     "COMMITTED", "JOB_DONE",     "SUBMIT",          "SUBMITTED",    "CHUNK",      "CHUNK_ACK",
     "SEAL",      "SEALED",       "STATUS",          "STATUS_REPLY", "WORKERS",    "WORKERS_REPLY",
     "CANCEL",    "CANCEL_REPLY", "FETCH",           "FETCH_REPLY",  "RESUME",
     "RESUME_REPLY", "PERMIT_ASK",   "PERMIT_GRANT",    "RATE_LIMITED", "PERMITS_VOID",
-    "LIMITS",       "LIMITS_REPLY", "ERROR",
+    "LIMITS",       "LIMITS_REPLY", "CACHE_LOOKUP",    "CACHE_ANSWER", "CACHE_FILL",
+    "CACHE_ADMIN",  "CACHE_ADMIN_REPLY", "CANARY", "ERROR",
 };
 inline constexpr std::size_t kCommandCount = kCommandNames.size();
 static_assert(static_cast<std::size_t>(Command::kError) + 1 == kCommandCount);

@@ -6,12 +6,12 @@
 namespace sieve::proto {
 namespace {
 
-constexpr std::array<std::string_view, 6> kJobStateNames = {
-    "open", "sealed", "done", "failed", "cancelled", "budget_exhausted"};
+constexpr std::array<std::string_view, 7> kJobStateNames = {
+    "open", "sealed", "done", "failed", "cancelled", "budget_exhausted", "paused"};
 constexpr std::array<std::string_view, 9> kErrorCodeNames = {
     "unknown", "malformed", "version_mismatch", "too_large", "not_allowed", "unknown_job",
     "invalid", "busy",      "internal"};
-static_assert(static_cast<std::size_t>(JobState::kBudgetExhausted) + 1 == kJobStateNames.size());
+static_assert(static_cast<std::size_t>(JobState::kPaused) + 1 == kJobStateNames.size());
 static_assert(static_cast<std::size_t>(ErrorCode::kInternal) + 1 == kErrorCodeNames.size());
 
 template <typename E, std::size_t N>

@@ -36,7 +36,17 @@ enum class Rule : std::uint8_t { kRequired, kOptional, kJobId };
 // kBudgetExhausted: the job's --max-cost / --max-tokens stopped dispatch with nothing in flight
 // (not ended: `sieve resume` with a larger budget carries on; docs/llm.md). Stored as its
 // number in the broker's SQLite: new states go at the end.
-enum class JobState : std::uint8_t { kOpen, kSealed, kDone, kFailed, kCancelled, kBudgetExhausted };
+// kPaused: the endpoint refused the job's requests with an answer retrying cannot fix (a key
+// revoked: 401/403) after its canary passed; `sieve resume` (RESUME) carries on. Not an end state.
+enum class JobState : std::uint8_t {
+  kOpen,
+  kSealed,
+  kDone,
+  kFailed,
+  kCancelled,
+  kBudgetExhausted,
+  kPaused,
+};
 enum class ErrorCode : std::uint8_t {
   kUnknown,          // a code this build does not know (sent by a newer peer)
   kMalformed,        // the request could not be decoded
@@ -101,6 +111,25 @@ struct JobSpec {
   std::string rate;        // requests of the whole job
   std::string token_rate;  // tokens (estimated before sending, corrected by usage)
   std::string limit_key;   // jobs naming the same key share one quota
+  // `sieve retry` (docs/architecture.md, "Retry of failed rows"): the done job whose failed
+  // rows this job sends again. The broker replaces the rest of the spec with that job's.
+  std::string retry_of;
+  // Result cache (docs/architecture.md): `no_cache` (--no-cache) skips lookups and fills;
+  // `cache_namespace` is set by the broker in every ASSIGN (the submitting client's identity,
+  // or "shared" with --shared-cache) and ignored when a client sends it.
+  bool no_cache = false;
+  std::string cache_namespace;
+  // JSON Lines (docs/jsonl.md): the shape of the chunks' records and of the labelled output,
+  // "csv" or "jsonl". An older peer leaves them at csv.
+  std::string input_format{"csv"};
+  std::string output_format{"csv"};
+  // Probe the endpoint with the job's first rows before fanning out (broker/canary.h). The
+  // client asks for it (default on, --no-canary); absent (an older client): no canary.
+  bool canary = false;
+  // Set by `sieve run` only (client/run_identity.h): its inputs' sizes and SHA-256, how they
+  // are chunked, and whether the endpoint is the bundled classifier. A second `sieve run` with
+  // the same data directory finds the unfinished job by it (and the rest of the spec).
+  std::string run_inputs;
 
   bool operator==(const JobSpec&) const = default;
   template <typename M, typename V>
@@ -130,6 +159,13 @@ struct JobSpec {
     v.Field("rate", m.rate, Rule::kOptional);
     v.Field("token_rate", m.token_rate, Rule::kOptional);
     v.Field("limit_key", m.limit_key, Rule::kOptional);
+    v.Field("retry_of", m.retry_of, Rule::kOptional);
+    v.Field("no_cache", m.no_cache, Rule::kOptional);
+    v.Field("cache_namespace", m.cache_namespace, Rule::kOptional);
+    v.Field("input_format", m.input_format, Rule::kOptional);
+    v.Field("output_format", m.output_format, Rule::kOptional);
+    v.Field("canary", m.canary, Rule::kOptional);
+    v.Field("run_inputs", m.run_inputs, Rule::kOptional);
   }
 };
 
@@ -230,6 +266,43 @@ struct ChunkUsage {
   }
 };
 
+// Requests of a job sent to one endpoint of its pool, by how they ended (docs/architecture.md,
+// "The endpoint pool"). In a HEARTBEAT: what one worker counted since its previous heartbeat,
+// `cooling` 1 when that worker rests the endpoint after failures now. In a job's status: the
+// broker's sums since it started, `cooling` the number of workers resting the endpoint now.
+struct EndpointCounts {
+  std::string endpoint;  // the URL, credentials taken out
+  std::uint64_t answered = 0;      // usable answers (2xx)
+  std::uint64_t failed = 0;        // connect errors, resets, timeouts, 5xx
+  std::uint64_t rate_limited = 0;  // 429, or 503 with Retry-After
+  std::uint64_t refused = 0;       // other answers not usable for the row (4xx, bad body)
+  std::uint32_t cooling = 0;
+
+  bool operator==(const EndpointCounts&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("endpoint", m.endpoint, Rule::kRequired);
+    v.Field("answered", m.answered, Rule::kOptional);
+    v.Field("failed", m.failed, Rule::kOptional);
+    v.Field("rate_limited", m.rate_limited, Rule::kOptional);
+    v.Field("refused", m.refused, Rule::kOptional);
+    v.Field("cooling", m.cooling, Rule::kOptional);
+  }
+};
+
+// One job's endpoint counts in a worker's HEARTBEAT.
+struct JobEndpointCounts {
+  std::string job_id;
+  std::vector<EndpointCounts> endpoints;
+
+  bool operator==(const JobEndpointCounts&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("endpoints", m.endpoints, Rule::kOptional);
+  }
+};
+
 // One job in a STATUS_REPLY.
 struct JobStatus {
   std::string job_id;
@@ -257,6 +330,8 @@ struct JobStatus {
   std::string price;                    // the job's --price, "" when none
   std::string max_cost;                 // the job's budget (JobSpec), "" / 0 when none
   std::uint64_t max_tokens = 0;
+  std::vector<EndpointCounts> endpoints;  // an endpoint pool's members (EndpointCounts)
+  std::uint64_t cached_rows = 0;        // rows answered from the result cache (committed)
 
   bool operator==(const JobStatus&) const = default;
   template <typename M, typename V>
@@ -284,6 +359,8 @@ struct JobStatus {
     v.Field("price", m.price, Rule::kOptional);
     v.Field("max_cost", m.max_cost, Rule::kOptional);
     v.Field("max_tokens", m.max_tokens, Rule::kOptional);
+    v.Field("endpoints", m.endpoints, Rule::kOptional);
+    v.Field("cached_rows", m.cached_rows, Rule::kOptional);
   }
 };
 
@@ -295,6 +372,7 @@ struct WorkerInfo {
   std::uint32_t leases = 0;
   std::uint64_t last_heartbeat_age_ms = 0;
   std::uint64_t rows_done = 0;
+  std::uint32_t in_flight = 0;  // HTTP requests in flight at its last heartbeat
 
   bool operator==(const WorkerInfo&) const = default;
   template <typename M, typename V>
@@ -305,6 +383,7 @@ struct WorkerInfo {
     v.Field("leases", m.leases, Rule::kOptional);
     v.Field("last_heartbeat_age_ms", m.last_heartbeat_age_ms, Rule::kOptional);
     v.Field("rows_done", m.rows_done, Rule::kOptional);
+    v.Field("in_flight", m.in_flight, Rule::kOptional);
   }
 };
 

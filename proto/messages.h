@@ -56,6 +56,9 @@ struct Assign {
   JobSpec spec;
   std::string header_record;  // bulk: the job's CSV header record, with its line ending
   std::string chunk;          // bulk: the chunk's CSV records
+  // The job's canary: probe the first rows alone and report the verdict (CANARY) before
+  // the broker hands out the job's other chunks.
+  bool canary = false;
 
   bool operator==(const Assign&) const = default;
   template <typename M, typename V>
@@ -69,6 +72,7 @@ struct Assign {
     v.Field("collector", m.collector, Rule::kRequired);
     v.Field("collector_public_key", m.collector_public_key, Rule::kOptional);
     v.Field("spec", m.spec, Rule::kRequired);
+    v.Field("canary", m.canary, Rule::kOptional);
     v.Bulk(m.header_record);
     v.Bulk(m.chunk);
   }
@@ -77,11 +81,17 @@ struct Assign {
 struct Heartbeat {
   static constexpr Command kCommand = Command::kHeartbeat;
   std::vector<LeaseRef> leases;  // W->B: leases the worker holds; B->W: empty
+  // W->B only: HTTP requests in flight now, and what its endpoint pools counted since the
+  // previous heartbeat (one entry per job with a pool).
+  std::uint32_t in_flight = 0;
+  std::vector<JobEndpointCounts> endpoints;
 
   bool operator==(const Heartbeat&) const = default;
   template <typename M, typename V>
   static void Schema(M& m, V& v) {
     v.Field("leases", m.leases, Rule::kOptional);
+    v.Field("in_flight", m.in_flight, Rule::kOptional);
+    v.Field("endpoints", m.endpoints, Rule::kOptional);
   }
 };
 
@@ -94,6 +104,11 @@ struct Release {
   // The job names a secret (${secret:NAME} in a header) this worker does not have: the name.
   // Not a failed attempt; the worker takes no work for a pause.
   std::string missing_secret;
+  // The endpoint refused the job's requests with an answer retrying cannot fix (HTTP 401/403:
+  // an API key revoked): that answer. Not a failed attempt and no row labelled `error`; the
+  // broker pauses the job until `sieve resume` (broker/pause_gate.h). An older broker ignores
+  // it and counts a failed attempt.
+  std::string refusal;
 
   bool operator==(const Release&) const = default;
   template <typename M, typename V>
@@ -103,6 +118,30 @@ struct Release {
     v.Field("attempt", m.attempt, Rule::kRequired);
     v.Field("reason", m.reason, Rule::kOptional);
     v.Field("missing_secret", m.missing_secret, Rule::kOptional);
+    v.Field("refusal", m.refusal, Rule::kOptional);
+  }
+};
+
+// CANARY W->B: the verdict of a job's canary chunk (ASSIGN.canary). `passed`: a probe row got
+// a label, the broker fans the job out and the worker goes on with the chunk. Not passed:
+// every probe row failed the same way that retrying cannot fix; `reason` quotes the
+// endpoint's answer, the worker has dropped the chunk (no RESULT) and the job fails.
+struct CanaryReport {
+  static constexpr Command kCommand = Command::kCanary;
+  std::string job_id;
+  std::uint64_t chunk_index = 0;
+  std::uint32_t attempt = 0;
+  bool passed = false;
+  std::string reason;  // when !passed: the answer, e.g. "HTTP 422: {\"detail\":...}"
+
+  bool operator==(const CanaryReport&) const = default;
+  template <typename M, typename V>
+  static void Schema(M& m, V& v) {
+    v.Field("job_id", m.job_id, Rule::kJobId);
+    v.Field("chunk_index", m.chunk_index, Rule::kRequired);
+    v.Field("attempt", m.attempt, Rule::kRequired);
+    v.Field("passed", m.passed, Rule::kRequired);
+    v.Field("reason", m.reason, Rule::kOptional);
   }
 };
 
@@ -226,6 +265,7 @@ struct ChunkResult {  // RESULT
   std::vector<RowError> errors;  // at most kMaxArrayElements; reasons are short
   std::optional<ChunkUsage> usage;  // tokens and invalid answers; absent when all zero
   std::string labelled;          // bulk: the chunk's records, each with the label column appended
+  std::uint64_t cached_rows = 0;    // rows answered from the result cache, not sent
 
   bool operator==(const ChunkResult&) const = default;
   template <typename M, typename V>
@@ -240,6 +280,7 @@ struct ChunkResult {  // RESULT
     v.Field("http", m.http, Rule::kOptional);
     v.Field("errors", m.errors, Rule::kOptional);
     v.Field("usage", m.usage, Rule::kOptional);
+    v.Field("cached_rows", m.cached_rows, Rule::kOptional);
     v.Bulk(m.labelled);
   }
 };
@@ -290,6 +331,8 @@ struct JobOpen {
   std::string header_record;       // bulk: the job's CSV header record
   std::string name;                // the job's name, for its summary; may be empty
   std::string price;               // the job's --price ("P,C" per million tokens); may be empty
+  std::string retry_of;            // the job whose output this job's results rebuild; may be empty
+  std::string output_format{"csv"};  // "csv" (header + rows) or "jsonl" (one object a line)
 
   bool operator==(const JobOpen&) const = default;
   template <typename M, typename V>
@@ -301,6 +344,8 @@ struct JobOpen {
     v.Field("total_rows", m.total_rows, Rule::kOptional);
     v.Field("name", m.name, Rule::kOptional);
     v.Field("price", m.price, Rule::kOptional);
+    v.Field("retry_of", m.retry_of, Rule::kOptional);
+    v.Field("output_format", m.output_format, Rule::kOptional);
     v.Bulk(m.header_record);
   }
 };
@@ -340,6 +385,7 @@ struct Committed {
   std::uint64_t errors = 0;
   std::uint64_t prompt_tokens = 0;  // the chunk's tokens (LLM endpoints), for the job's usage
   std::uint64_t completion_tokens = 0;
+  std::uint64_t cached_rows = 0;  // the chunk's rows answered from the result cache
   // The chunk's first failed rows (at most kCommittedFailedRows), for the web console; sent
   // with the first COMMITTED of a chunk only (a re-sent one leaves it empty).
   std::vector<RowError> failed_rows = {};
@@ -354,6 +400,7 @@ struct Committed {
     v.Field("errors", m.errors, Rule::kRequired);
     v.Field("prompt_tokens", m.prompt_tokens, Rule::kOptional);
     v.Field("completion_tokens", m.completion_tokens, Rule::kOptional);
+    v.Field("cached_rows", m.cached_rows, Rule::kOptional);
     v.Field("failed_rows", m.failed_rows, Rule::kOptional);
   }
 };

@@ -22,10 +22,23 @@ nlohmann::json ToJson(const JobStatus& s) {
           {"collector", s.collector},
           {"waiting_for", s.waiting_for},
           {"message", s.message},
-          {"tokens", {{"prompt", s.prompt_tokens}, {"completion", s.completion_tokens}}}};
+          {"tokens", {{"prompt", s.prompt_tokens}, {"completion", s.completion_tokens}}},
+          {"cached_rows", s.cached_rows}};
   if (!s.price.empty()) {
     Result<TokenPrice> price = ParseTokenPrice(s.price);
     if (price.ok()) out["cost"] = price->Cost(s.prompt_tokens, s.completion_tokens);
+  }
+  if (!s.endpoints.empty()) {  // an endpoint pool (docs/architecture.md, "The endpoint pool")
+    nlohmann::json endpoints = nlohmann::json::array();
+    for (const EndpointCounts& e : s.endpoints) {
+      endpoints.push_back({{"endpoint", e.endpoint},
+                           {"answered", e.answered},
+                           {"failed", e.failed},
+                           {"rate_limited", e.rate_limited},
+                           {"refused", e.refused},
+                           {"cooling_workers", e.cooling}});
+    }
+    out["endpoints"] = endpoints;
   }
   if (s.max_tokens > 0 || !s.max_cost.empty()) {  // the budget (docs/llm.md, "Budgets")
     nlohmann::json budget = nlohmann::json::object();
@@ -44,7 +57,8 @@ nlohmann::json ToJson(const WorkerInfo& w) {
           {"credit", w.credit},
           {"leases", w.leases},
           {"last_heartbeat_age_ms", w.last_heartbeat_age_ms},
-          {"rows_done", w.rows_done}};
+          {"rows_done", w.rows_done},
+          {"in_flight", w.in_flight}};
 }
 
 }  // namespace sieve::proto

@@ -12,6 +12,8 @@ BUILD_PACKAGES=(
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libcurl4-openssl-dev libcpp-httplib-dev
   prometheus-cpp-dev libsqlite3-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # SHA-256 of request fingerprints (common/request_fingerprint.h): OpenSSL's libcrypto
+  libssl-dev
 )
 TEST_PACKAGES=(
   # the fuzz preset's compiler and sanitizer runtime
@@ -25,6 +27,8 @@ TEST_PACKAGES=(
   dpkg-dev file python3-yaml systemd
   # security tests: hostile ZeroMQ peers and a packet capture of a job
   python3-zmq python3-msgpack tcpdump
+  # the canary tests' endpoint: a FastAPI app with a pydantic model, like the seed's (issue 25)
+  python3-fastapi python3-uvicorn
   # HTTP/2 and TLS endpoint tests (nginx in front of the classifier, a test-made certificate);
   # nginx is also the HTTP benchmark's fast server
   nginx-light openssl

@@ -51,7 +51,7 @@ struct TransferReport {
   std::string_view error_text{};      // the transport's words for the error, may be empty
   int64_t retry_after_seconds = 0;    // the Retry-After header (seconds or HTTP date), or 0
   // x-ratelimit-remaining-requests (-1: absent) and x-ratelimit-reset-requests in ms (0:
-  // absent), as OpenAI-compatible providers send them; the native HTTP/1.1 client reads them.
+  // absent), as OpenAI-compatible providers send them; both transports read them.
   int64_t ratelimit_remaining = -1;
   int64_t ratelimit_reset_ms = 0;
   std::string_view body{};            // the answer; a snippet goes in a refusal's reason

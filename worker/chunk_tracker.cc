@@ -9,7 +9,7 @@ namespace sieve {
 Result<std::unique_ptr<ChunkTracker>> ChunkTracker::Create(uint64_t id,
                                                            std::shared_ptr<const RowBatch> batch,
                                                            const EngineOptions& options,
-                                                           int64_t now_ms) {
+                                                           int64_t now_ms, bool canary) {
   for (char c : batch->job_id) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
       return Status::InvalidArgument("job id holds a control character");
@@ -23,9 +23,11 @@ Result<std::unique_ptr<ChunkTracker>> ChunkTracker::Create(uint64_t id,
     if (!compiled.ok()) return compiled.status();
     body_template = std::move(compiled).value();
   }
-  return std::unique_ptr<ChunkTracker>(new ChunkTracker(id, std::move(batch),
-                                                        std::move(encoder).value(),
-                                                        std::move(body_template), options, now_ms));
+  std::unique_ptr<ChunkTracker> tracker(new ChunkTracker(id, std::move(batch),
+                                                         std::move(encoder).value(),
+                                                         std::move(body_template), options, now_ms));
+  if (canary) tracker->canary_.emplace(tracker->rows(), now_ms);
+  return tracker;
 }
 
 ChunkTracker::ChunkTracker(uint64_t id, std::shared_ptr<const RowBatch> batch,
@@ -47,7 +49,8 @@ std::optional<Call> ChunkTracker::NextCall() {
   Call call;
   call.chunk = id_;
   if (batched) call.body.push_back('[');
-  while (next_row_ < rows() && call.rows.size() < static_cast<size_t>(options_.batch_size)) {
+  const size_t limit = SendLimit();
+  while (next_row_ < limit && call.rows.size() < static_cast<size_t>(options_.batch_size)) {
     const auto row = static_cast<uint32_t>(next_row_++);
     const size_t mark = call.body.size();
     if (batched && !call.rows.empty()) call.body.push_back(',');
@@ -96,18 +99,25 @@ void ChunkTracker::CountUsage(uint64_t prompt_tokens, uint64_t completion_tokens
 void ChunkTracker::FailInvalid(uint32_t row, std::string_view answer) {
   if (resolved_rows_[row]) return;
   ++result_.counters.rows_invalid;
-  Fail(row, InvalidAnswerReason(answer));
+  Fail(row, InvalidAnswerReason(answer), {FailureSignature::Kind::kInvalidLabel, 0});
 }
 
 Status ChunkTracker::AppendBody(uint32_t row, std::string* out) const {
   if (body_template_) return body_template_->Append(batch_->rows[row], out);
+  if (row < batch_->bodies.size()) {  // JSON Lines: the row's own object
+    out->append(batch_->bodies[row]);
+    return Status::Ok();
+  }
   return encoder_.AppendObject(batch_->rows[row], out);
 }
 
 std::string ChunkTracker::IdempotencyKey(const std::vector<uint32_t>& rows) const {
+  auto id = [&](uint32_t row) {
+    return row < batch_->row_ids.size() ? batch_->row_ids[row] : row;
+  };
   std::string key = batch_->job_id + "/" + std::to_string(batch_->chunk_index) + "/" +
-                    std::to_string(rows.front());
-  if (rows.size() > 1) key += "-" + std::to_string(rows.back());
+                    std::to_string(id(rows.front()));
+  if (rows.size() > 1) key += "-" + std::to_string(id(rows.back()));
   return key;
 }
 
@@ -117,9 +127,43 @@ void ChunkTracker::Succeed(uint32_t row, std::string label) {
   ++resolved_;
   ++result_.counters.rows_ok;
   result_.labels[row] = std::move(label);
+  if (canary_) canary_->OnLabel();
 }
 
-void ChunkTracker::Fail(uint32_t row, std::string reason) {
+void ChunkTracker::Fail(uint32_t row, std::string reason, FailureSignature signature) {
+  if (resolved_rows_[row]) return;
+  const bool probing = canary_ && canary_->verdict() == CanaryProbe::Verdict::kPending;
+  if (options_.pause_on_refusal && signature.Refusal() && !probing) {
+    return Refuse(std::move(reason));
+  }
+  if (canary_) canary_->OnFailure(signature, reason);
+  Resolve(row, std::move(reason));
+  if (canary_ && canary_->verdict() == CanaryProbe::Verdict::kFailed) {
+    // The canary failed: the chunk's other rows are never sent, and the chunk is not delivered.
+    result_.canary_failed = true;
+    result_.canary_reason = canary_->reason();
+    while (next_row_ < rows()) {
+      ++result_.counters.rows_not_sent;
+      Resolve(static_cast<uint32_t>(next_row_++), "not sent: the job's canary failed");
+    }
+  }
+}
+
+void ChunkTracker::Refuse(std::string reason) {
+  // The endpoint refuses the job's credentials: no row is labelled `error`. Every row is
+  // resolved so the chunk finishes now (answers still in flight are ignored), and the worker
+  // hands it back instead of delivering it.
+  if (!result_.refused) {
+    result_.refused = true;
+    result_.refusal_reason = std::move(reason);
+  }
+  next_row_ = rows();
+  for (size_t row = 0; row < rows(); ++row) {
+    Resolve(static_cast<uint32_t>(row), "not labelled: the endpoint refused the job's requests");
+  }
+}
+
+void ChunkTracker::Resolve(uint32_t row, std::string reason) {
   if (resolved_rows_[row]) return;
   resolved_rows_[row] = true;
   ++resolved_;

@@ -18,6 +18,7 @@
 #include "common/body_template.h"
 #include "common/status.h"
 #include "worker/attempt_outcome.h"
+#include "worker/canary_probe.h"
 #include "worker/engine_options.h"
 #include "worker/json_body.h"
 #include "worker/retry_policy.h"
@@ -48,7 +49,7 @@ class ChunkTracker {
   static Result<std::unique_ptr<ChunkTracker>> Create(uint64_t id,
                                                       std::shared_ptr<const RowBatch> batch,
                                                       const EngineOptions& options,
-                                                      int64_t now_ms);
+                                                      int64_t now_ms, bool canary = false);
 
   // The next request, built from up to batch_size unsent rows; rows that cannot be encoded
   // (invalid UTF-8) are failed on the spot. nullopt when no unsent row is left.
@@ -61,7 +62,13 @@ class ChunkTracker {
   std::optional<Call> ReaskCall(const std::vector<uint32_t>& rows, int reasks);
 
   void Succeed(uint32_t row, std::string label);
-  void Fail(uint32_t row, std::string reason);
+  // `signature`: how it failed, for a canary chunk's verdict (worker/canary_probe.h).
+  void Fail(uint32_t row, std::string reason, FailureSignature signature = {});
+
+  // Canary chunks: whether a transient failure of a probe row is retried past --retries, and
+  // (true once) whether the probe just passed.
+  bool CanaryPatient(int64_t now_ms) const { return canary_ && canary_->Patient(now_ms); }
+  bool TakeCanaryPassed() { return canary_ && canary_->TakePassed(); }
   // Counts an answer's tokens, and an answer that was not one of --labels.
   void CountUsage(uint64_t prompt_tokens, uint64_t completion_tokens);
   void CountInvalidAnswer() { ++result_.counters.answers_invalid; }
@@ -90,6 +97,12 @@ class ChunkTracker {
   ChunkTracker(uint64_t id, std::shared_ptr<const RowBatch> batch, RowEncoder encoder,
                std::optional<BodyTemplate> body_template, const EngineOptions& options,
                int64_t now_ms);
+  // Rows [0, SendLimit()) may be sent: all of them, or what a canary's probe allows.
+  size_t SendLimit() const { return canary_ ? canary_->SendLimit() : rows(); }
+  void Resolve(uint32_t row, std::string reason);  // the error label, without the canary
+  // A refusal (EngineOptions::pause_on_refusal): every row is resolved unlabelled, nothing more
+  // is sent, and the result says `refused`. O(rows).
+  void Refuse(std::string reason);
   // Appends row's body (the template's rendering, else the object of its columns).
   Status AppendBody(uint32_t row, std::string* out) const;
   size_t rows() const { return batch_->rows.size(); }
@@ -110,6 +123,7 @@ class ChunkTracker {
   std::string last_failure_;
   int endpoint_failure_streak_ = 0;
   std::string endpoint_failure_;  // the reason of the last endpoint-wide failure
+  std::optional<CanaryProbe> canary_;  // set for a job's canary chunk
 };
 
 }  // namespace sieve

@@ -1,5 +1,7 @@
 #include "worker/curl_transfer.h"
 
+#include "worker/http_header.h"
+
 namespace sieve {
 namespace {
 
@@ -76,6 +78,8 @@ Status Transfer::Configure() {
   set(CURLOPT_USERAGENT, "sieve-worker");
   set(CURLOPT_WRITEFUNCTION, &Transfer::OnWrite);
   set(CURLOPT_WRITEDATA, static_cast<void*>(this));
+  set(CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
+  set(CURLOPT_HEADERDATA, static_cast<void*>(this));
   set(CURLOPT_PRIVATE, static_cast<void*>(this));
   set(CURLOPT_ERRORBUFFER, error_);
   if (!options_.ca_file.empty()) set(CURLOPT_CAINFO, options_.ca_file.c_str());
@@ -89,6 +93,8 @@ Status Transfer::Load(std::string_view body, std::string_view idempotency_key,
                       const std::vector<std::string>& base_headers) {
   response_.clear();
   too_large_ = false;
+  ratelimit_remaining_.clear();
+  ratelimit_reset_.clear();
   code_ = CURLE_OK;
   error_[0] = '\0';
   curl_slist_free_all(headers_);
@@ -124,6 +130,30 @@ size_t Transfer::OnWrite(char* data, size_t size, size_t count, void* self) {
   return bytes;
 }
 
+size_t Transfer::OnHeader(char* data, size_t size, size_t count, void* self) {
+  auto* transfer = static_cast<Transfer*>(self);
+  const size_t bytes = size * count;
+  std::string_view line(data, bytes);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (line.rfind("HTTP/", 0) == 0) {  // a status line: the headers of a new answer follow
+    transfer->ratelimit_remaining_.clear();
+    transfer->ratelimit_reset_.clear();
+    return bytes;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return bytes;
+  const std::string_view name = line.substr(0, colon);
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (EqualsIgnoreCase(name, "x-ratelimit-remaining-requests")) {
+    transfer->ratelimit_remaining_ = std::string(value.substr(0, 32));
+  } else if (EqualsIgnoreCase(name, "x-ratelimit-reset-requests")) {
+    transfer->ratelimit_reset_ = std::string(value.substr(0, 32));
+  }
+  return bytes;
+}
+
 TransferReport Transfer::Report() const {
   TransferReport report;
   const std::string_view text = error_[0] != '\0' ? std::string_view(error_)
@@ -135,6 +165,8 @@ TransferReport Transfer::Report() const {
   if (curl_easy_getinfo(easy_, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK) {
     report.retry_after_seconds = retry_after;
   }
+  report.ratelimit_remaining = ParseRateLimitRemaining(ratelimit_remaining_);
+  report.ratelimit_reset_ms = ParseRateLimitReset(ratelimit_reset_);
   report.body = response_;
   curl_off_t total = 0;
   curl_easy_getinfo(easy_, CURLINFO_TOTAL_TIME_T, &total);

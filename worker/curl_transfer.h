@@ -54,6 +54,9 @@ class Transfer {
   Transfer(const EngineOptions& options, int slot) : options_(options), slot_(slot) {}
   Status Configure();
   static size_t OnWrite(char* data, size_t size, size_t count, void* self);
+  // libcurl's header callback: keeps x-ratelimit-remaining-requests / -reset-requests of the
+  // final answer (a new status line, e.g. after a 100 Continue, forgets earlier ones).
+  static size_t OnHeader(char* data, size_t size, size_t count, void* self);
 
   const EngineOptions& options_;
   const int slot_;
@@ -61,6 +64,8 @@ class Transfer {
   curl_slist* headers_ = nullptr;
   std::string response_;
   bool too_large_ = false;
+  std::string ratelimit_remaining_;  // raw header values (<= 32 bytes), empty when absent
+  std::string ratelimit_reset_;
   CURLcode code_ = CURLE_OK;
   char error_[CURL_ERROR_SIZE] = {};
 };

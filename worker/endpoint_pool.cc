@@ -10,7 +10,8 @@ namespace sieve {
 
 EndpointPool::EndpointPool(std::vector<std::string> urls, EndpointPoolOptions options,
                            const Clock& clock)
-    : urls_(std::move(urls)), options_(options), clock_(clock), state_(urls_.size()) {
+    : urls_(std::move(urls)), options_(options), clock_(clock), state_(urls_.size()),
+      tallies_(urls_.size()) {
   for (const std::string& url : urls_) names_.push_back(RedactUrl(url));
 }
 
@@ -101,8 +102,10 @@ void EndpointPool::Finish(int endpoint, Answer answer, std::chrono::microseconds
   s.last_answer_ms = now;
   const bool was_probe = HalfOpen(s, now) && s.probing;
   const double sample_ms = std::max(0.001, latency.count() / 1000.0);
+  Tally& tally = tallies_[endpoint];
   switch (answer) {
     case Answer::kSuccess:
+      ++tally.answered;
       s.latency_ms = s.latency_ms == 0 ? sample_ms
                                        : s.latency_ms + options_.latency_weight *
                                                             (sample_ms - s.latency_ms);
@@ -112,6 +115,7 @@ void EndpointPool::Finish(int endpoint, Answer answer, std::chrono::microseconds
       s.probing = false;
       return;
     case Answer::kFailure:
+      ++tally.failed;
       // A slow failure (a timeout) says the endpoint is slow; a fast one (refused) says
       // nothing about its speed and must not make it look attractive.
       if (sample_ms > s.latency_ms) {
@@ -122,6 +126,7 @@ void EndpointPool::Finish(int endpoint, Answer answer, std::chrono::microseconds
       if (was_probe || s.failures_in_a_row >= options_.failure_threshold) CoolDown(s, now);
       return;
     case Answer::kRateLimited: {
+      ++tally.rate_limited;
       const int64_t rest =
           retry_after.count() > 0 ? retry_after.count() : options_.rate_limit_rest.count();
       s.rate_limited_until_ms = std::max(s.rate_limited_until_ms, now + rest);
@@ -129,9 +134,16 @@ void EndpointPool::Finish(int endpoint, Answer answer, std::chrono::microseconds
       return;
     }
     case Answer::kNeutral:
+      ++tally.refused;
       if (was_probe) s.probing = false;
       return;
   }
+}
+
+std::vector<EndpointPool::Tally> EndpointPool::TakeTallies() {
+  std::vector<Tally> taken(tallies_.size());
+  taken.swap(tallies_);
+  return taken;
 }
 
 void EndpointPool::Forget(int endpoint) {

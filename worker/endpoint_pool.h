@@ -66,6 +66,16 @@ class EndpointPool {
   // is what a rate-limited answer asked for (0: nothing).
   void Finish(int endpoint, Answer answer, std::chrono::microseconds latency,
               std::chrono::milliseconds retry_after = std::chrono::milliseconds(0));
+  // How the requests sent to one endpoint ended, counted by Finish (a dropped one is not).
+  struct Tally {
+    uint64_t answered = 0;      // kSuccess
+    uint64_t failed = 0;        // kFailure
+    uint64_t rate_limited = 0;  // kRateLimited
+    uint64_t refused = 0;       // kNeutral
+  };
+  // Each endpoint's tally since the previous call (or since the pool was made), by index;
+  // the pool's tallies start again from zero.
+  std::vector<Tally> TakeTallies();
   // A request started by Pick was dropped (cancelled) without an answer.
   void Forget(int endpoint);
 
@@ -112,6 +122,7 @@ class EndpointPool {
   const EndpointPoolOptions options_;
   const Clock& clock_;
   std::vector<State> state_;
+  std::vector<Tally> tallies_;  // since the last TakeTallies
   size_t next_tie_ = 0;  // round robin among equal scores
 };
 

@@ -48,6 +48,12 @@ struct EngineOptions {
   std::vector<std::string> headers;    // extra request headers, "Name: value"; never logged
   std::string label_field = "label";   // key or JSON pointer ("/result/label")
   std::string error_label = "error";   // label of a row that failed
+  // An answer 401/403 (the endpoint refuses the job's credentials: an API key revoked) labels
+  // no row `error`: the chunk stops at once and reports the refusal (ChunkLabels::refused), so
+  // the worker hands it back and the broker pauses the job (broker/pause_gate.h). Not while a
+  // canary probes (a refused canary fails the job). The distributed worker sets it; the
+  // standalone labeller has nobody to hand a chunk back to and labels such rows `error`.
+  bool pause_on_refusal = false;
   std::chrono::milliseconds timeout{15'000};         // whole request
   std::chrono::milliseconds connect_timeout{5'000};  // TCP (and TLS) connect
   int retries = 3;                     // retries after the first attempt

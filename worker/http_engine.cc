@@ -80,10 +80,11 @@ HttpEngine::~HttpEngine() {
   transport_.reset();  // aborts whatever is still in flight
 }
 
-Result<HttpEngine::ChunkId> HttpEngine::Submit(std::shared_ptr<const RowBatch> batch) {
+Result<HttpEngine::ChunkId> HttpEngine::Submit(std::shared_ptr<const RowBatch> batch,
+                                               bool canary) {
   const ChunkId id = next_id_;
   Result<std::unique_ptr<ChunkTracker>> tracker =
-      ChunkTracker::Create(id, std::move(batch), options_, clock_.NowMs());
+      ChunkTracker::Create(id, std::move(batch), options_, clock_.NowMs(), canary);
   if (!tracker.ok()) return tracker.status();
   ++next_id_;
   chunks_.emplace(id, std::move(tracker).value());
@@ -257,6 +258,7 @@ void HttpEngine::Complete(int slot) {
     }
     if (outcome.congestion) limiter_.OnCongestion(slots_[slot].epoch);
     ResolveCall(call, report.body, outcome, *chunk->second);
+    if (chunk->second->TakeCanaryPassed()) canary_passed_.push_back(chunk->first);
     FinishIfDone(chunk->first);
   }
   ReleaseSlot(slot);
@@ -283,7 +285,10 @@ void HttpEngine::ResolveCall(Call& call, std::string_view response,
                              const AttemptOutcome& outcome, ChunkTracker& chunk) {
   if (outcome.kind == AttemptClass::kRetryable) return Retry(std::move(call), outcome, chunk);
   if (outcome.kind == AttemptClass::kFatal) {
-    return FailCall(call, FinalPoolReason(call, outcome), chunk);
+    FailureSignature signature;  // local failures (too large, ...) stay kOther
+    if (outcome.endpoint_wide) signature.kind = FailureSignature::Kind::kTlsTrust;
+    if (outcome.http_status != 0) signature = FailureSignature::Http(outcome.http_status);
+    return FailCall(call, FinalPoolReason(call, outcome), chunk, signature);
   }
   limiter_.OnSuccess();
   TokenUsage usage;
@@ -294,7 +299,8 @@ void HttpEngine::ResolveCall(Call& call, std::string_view response,
     auto labels = reader_.ReadBatch(response, call.rows.size(), &usage);
     if (!labels.ok()) {
       chunk.CountUsage(usage.prompt, usage.completion);
-      return FailCall(call, labels.status().message(), chunk);
+      return FailCall(call, labels.status().message(), chunk,
+                      {FailureSignature::Kind::kBadAnswer, 0});
     }
     answers = std::move(labels).value();
   }
@@ -311,7 +317,7 @@ void HttpEngine::AcceptAnswers(Call& call, std::vector<Result<std::string>> answ
   for (size_t i = 0; i < call.rows.size(); ++i) {
     Result<std::string>& answer = answers[i];
     if (!answer.ok()) {
-      chunk.Fail(call.rows[i], answer.status().message());
+      chunk.Fail(call.rows[i], answer.status().message(), {FailureSignature::Kind::kBadAnswer, 0});
       continue;
     }
     if (labels_.empty()) {
@@ -337,16 +343,25 @@ void HttpEngine::AcceptAnswers(Call& call, std::vector<Result<std::string>> answ
 
 void HttpEngine::Retry(Call call, const AttemptOutcome& outcome, ChunkTracker& chunk) {
   if (pool_ != nullptr) call.failed_endpoints |= uint64_t{1} << call.endpoint;
+  const FailureSignature transient{FailureSignature::Kind::kTransient, outcome.http_status};
   // While every endpoint of a pool rests (a pool-wide outage) a row is not failed for its
   // attempts: it retries with backoff until the chunk's retry budget is spent, and the
   // worker then labels the chunk again later (worker_node.h), as for one endpoint that is down.
   const bool pool_down = pool_ != nullptr && !pool_->AnyAvailable(0);
+  if (OutOfAttempts(call) && chunk.CanaryPatient(clock_.NowMs())) {
+    // A canary's probe row is not given up on a transient failure: the endpoint (or every
+    // endpoint of the pool) may be starting (canary_probe.h). Backoff as for the last retries,
+    // within the probe's patience.
+    const auto delay = backoff_.Delay(std::min(call.attempts, 8), outcome.retry_after);
+    retries_.emplace(clock_.NowMs() + delay.count(), std::move(call));
+    return;
+  }
   if (OutOfAttempts(call) && !pool_down) {
-    return FailCall(call, FinalPoolReason(call, outcome), chunk);
+    return FailCall(call, FinalPoolReason(call, outcome), chunk, transient);
   }
   if (!chunk.TryConsumeRetry()) {
     return FailCall(call, FinalPoolReason(call, outcome) + "; the chunk's retry budget is spent",
-                    chunk);
+                    chunk, transient);
   }
   // With a pool, a retry goes at once to another endpoint while one is healthy; backoff
   // (and Retry-After) paces retries only when there is nowhere else to go.
@@ -387,8 +402,9 @@ void HttpEngine::ReportToPool(int endpoint, const AttemptOutcome& outcome,
   pool_->Finish(endpoint, answer, duration, outcome.retry_after);
 }
 
-void HttpEngine::FailCall(const Call& call, const std::string& reason, ChunkTracker& chunk) {
-  for (uint32_t row : call.rows) chunk.Fail(row, reason);
+void HttpEngine::FailCall(const Call& call, const std::string& reason, ChunkTracker& chunk,
+                          FailureSignature signature) {
+  for (uint32_t row : call.rows) chunk.Fail(row, reason, signature);
 }
 
 void HttpEngine::FinishIfDone(ChunkId id) {

@@ -29,6 +29,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -69,7 +70,12 @@ class HttpEngine {
   // `batch` until the chunk finishes or is cancelled. Fails with InvalidArgument, queuing
   // nothing, when --fields names a column missing from the header or the job id holds control
   // characters.
-  Result<ChunkId> Submit(std::shared_ptr<const RowBatch> batch);
+  // `canary`: the chunk is its job's canary (worker/canary_probe.h): its first rows probe
+  // the endpoint before the others are sent; TakeCanaryPassed reports a pass.
+  Result<ChunkId> Submit(std::shared_ptr<const RowBatch> batch, bool canary = false);
+
+  // The canary chunks whose probe passed since the last call (each reported once).
+  std::vector<ChunkId> TakeCanaryPassed() { return std::exchange(canary_passed_, {}); }
 
   // Forgets a chunk: its requests in flight are aborted, its queued retries dropped, and no
   // result is reported for it. NotFound when the chunk is unknown or already returned by Poll.
@@ -93,6 +99,7 @@ class HttpEngine {
   int concurrency_limit() const { return limiter_.limit(); }
   // The job's endpoint pool (EngineOptions::endpoints), or null for a single endpoint.
   const EndpointPool* pool() const { return pool_.get(); }
+  EndpointPool* pool() { return pool_.get(); }
 
  private:
   // One request in flight; the index in slots_ is the transport's slot.
@@ -119,7 +126,8 @@ class HttpEngine {
   // is not one of them are re-asked (a new call, due now) or failed.
   void AcceptAnswers(Call& call, std::vector<Result<std::string>> answers, ChunkTracker& chunk);
   void Retry(Call call, const AttemptOutcome& outcome, ChunkTracker& chunk);
-  void FailCall(const Call& call, const std::string& reason, ChunkTracker& chunk);
+  void FailCall(const Call& call, const std::string& reason, ChunkTracker& chunk,
+                FailureSignature signature = {});
   // Pool only: tells the pool how the attempt on `endpoint` went.
   void ReportToPool(int endpoint, const AttemptOutcome& outcome,
                     std::chrono::microseconds duration);
@@ -146,6 +154,7 @@ class HttpEngine {
   std::deque<Slot> slots_;  // every slot used so far; a deque: the transport borrows call bytes
   std::vector<int> free_slots_;                               // slots not in flight
   std::vector<FinishedChunk> finished_;
+  std::vector<ChunkId> canary_passed_;
   ChunkId next_id_ = 1;
   int in_flight_ = 0;
 };

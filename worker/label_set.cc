@@ -89,6 +89,9 @@ std::optional<std::string> LabelSet::Normalise(std::string_view answer) const {
   return labels_[*found];
 }
 
+constexpr std::string_view kInvalidAnswerPrefix = "answer \"";
+constexpr std::string_view kInvalidAnswerSuffix = "\" is not one of the labels";
+
 std::string InvalidAnswerReason(std::string_view answer) {
   constexpr size_t kMax = 80;
   std::string shown(answer.substr(0, kMax));
@@ -96,7 +99,13 @@ std::string InvalidAnswerReason(std::string_view answer) {
     if (static_cast<unsigned char>(c) < 0x20) c = ' ';
   }
   if (answer.size() > kMax) shown += "...";
-  return "answer \"" + shown + "\" is not one of the labels";
+  std::string reason(kInvalidAnswerPrefix);
+  reason.append(shown).append(kInvalidAnswerSuffix);
+  return reason;
+}
+
+bool IsInvalidAnswerReason(std::string_view reason) {
+  return reason.starts_with(kInvalidAnswerPrefix) && reason.ends_with(kInvalidAnswerSuffix);
 }
 
 }  // namespace sieve

@@ -45,5 +45,7 @@ class LabelSet {
 
 // `answer "..."  is not one of the labels`, the answer cut to 80 bytes, control bytes blanked.
 std::string InvalidAnswerReason(std::string_view answer);
+// True when `reason` is one InvalidAnswerReason made.
+bool IsInvalidAnswerReason(std::string_view reason);
 
 }  // namespace sieve

@@ -18,6 +18,12 @@ struct RowBatch {
   uint64_t chunk_index = 0;
   std::vector<std::string> header;            // column names
   std::vector<std::vector<std::string>> rows;  // fields of each row, in header order
+  // When not empty (a deduplicated round of a chunk, worker/chunk_cache_plan.h): the row
+  // number in the chunk of each row, used instead of its index in Idempotency-Keys.
+  std::vector<uint32_t> row_ids;
+  // JSON Lines input without a --body-template (docs/jsonl.md): each row's request body (its
+  // object, or only its --fields keys), so values keep their JSON types. Empty otherwise.
+  std::vector<std::string> bodies;
 };
 
 struct RowError {
@@ -79,6 +85,14 @@ struct ChunkLabels {
   std::vector<RowError> errors;     // one per failed row, ordered by row
   EngineCounters counters;
   std::chrono::milliseconds elapsed{0};  // from Submit to completion
+  // A canary chunk (worker/canary_probe.h) whose probe rows were all refused the same way:
+  // the chunk's other rows were not sent, and the result must not be delivered.
+  bool canary_failed = false;
+  std::string canary_reason;  // the endpoint's answer, quoted in the job's status
+  // EngineOptions::pause_on_refusal: a request was refused (401/403). No row was labelled; the
+  // result must not be delivered (the worker hands the chunk back and the job pauses).
+  bool refused = false;
+  std::string refusal_reason;  // the first refused request's answer
 };
 
 }  // namespace sieve

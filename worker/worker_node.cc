@@ -1,5 +1,7 @@
 #include "worker/worker_node.h"
 
+#include "worker/chunk_rows.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include "common/csv_writer.h"
 #include "common/overloaded.h"
 #include "net/zmq_io.h"
+#include "worker/endpoint_report.h"
 
 namespace sieve {
 namespace {
@@ -43,22 +46,6 @@ std::string DefaultName() {
   return std::string(host) + ":" + std::to_string(::getpid());
 }
 
-// The fields of every record of `bytes`, and the header's column names.
-Status ParseChunk(const std::string& header_record, const std::string& bytes, RowBatch* batch) {
-  RecordFields fields;
-  SIEVE_RETURN_IF_ERROR(ParseRecord(header_record, &fields));
-  batch->header.assign(fields.begin(), fields.end());
-  RecordIterator records(bytes);
-  std::string_view record;
-  while (true) {
-    Result<bool> more = records.Next(&record);
-    if (!more.ok()) return more.status();
-    if (!*more) return Status::Ok();
-    SIEVE_RETURN_IF_ERROR(ParseRecord(record, &fields));
-    batch->rows.emplace_back(fields.begin(), fields.end());
-  }
-}
-
 EngineOptions EngineOptionsFor(const proto::JobSpec& spec, const WorkerNodeOptions& node,
                                RequestBudget* budget) {
   EngineOptions o;
@@ -76,6 +63,7 @@ EngineOptions EngineOptionsFor(const proto::JobSpec& spec, const WorkerNodeOptio
   o.headers = spec.headers;
   o.label_field = spec.label_field;
   o.error_label = spec.error_label;
+  o.pause_on_refusal = true;  // a 401/403 pauses the job at the broker (worker_canary.cc)
   o.timeout = std::chrono::milliseconds(spec.timeout_ms);
   o.connect_timeout = std::chrono::milliseconds(spec.connect_timeout_ms);
   o.retries = static_cast<int>(spec.retries);
@@ -181,7 +169,9 @@ void WorkerNode::DriveEngines() {
       1, kEnginePollMs / static_cast<int>(std::max<size_t>(1, engines_.size()))));
   for (auto& [job_id, slot] : engines_) {
     if (slot.engine->pending_chunks() == 0) continue;
-    for (HttpEngine::FinishedChunk& done : slot.engine->Poll(per_engine)) {
+    std::vector<HttpEngine::FinishedChunk> finished = slot.engine->Poll(per_engine);
+    ReportCanaryPasses(job_id, *slot.engine);  // worker_canary.cc
+    for (HttpEngine::FinishedChunk& done : finished) {
       for (auto& [key, held] : held_) {
         if (key.first == job_id && !held.labelled && held.engine_id == done.id) {
           OnChunkLabelled(key, held, std::move(done.labels));
@@ -246,6 +236,8 @@ void WorkerNode::HandleCollectors() {
     collector_inbox_.Drain(*socket, 100, [&](Incoming& incoming) {
       if (auto* ack = std::get_if<proto::ResultAck>(&incoming.message)) {
         OnResultAck(*ack);
+      } else if (auto* answer = std::get_if<proto::CacheAnswer>(&incoming.message)) {
+        OnCacheAnswer(*answer);
       } else if (auto* error = std::get_if<proto::ErrorReply>(&incoming.message)) {
         spdlog::warn("a collector refused a message: {}", error->message);
       } else {
@@ -301,7 +293,8 @@ void WorkerNode::OnAssign(proto::Assign assign) {
     return;
   }
   if (draining_) {
-    SendToBroker(proto::Release{assign.job_id, assign.chunk_index, assign.attempt, "draining", ""});
+    SendToBroker(
+        proto::Release{assign.job_id, assign.chunk_index, assign.attempt, "draining", "", ""});
     return;
   }
   std::string missing_secret;
@@ -311,16 +304,19 @@ void WorkerNode::OnAssign(proto::Assign assign) {
     HandBackForSecret(assign, missing_secret, headers.status());
     return;
   }
+  const std::vector<std::string> unresolved_headers = assign.spec.headers;  // fingerprints
   if (headers.ok()) assign.spec.headers = std::move(*headers);
   auto batch = std::make_shared<RowBatch>();
   batch->job_id = assign.job_id;
   batch->chunk_index = assign.chunk_index;
+  Result<ChunkShape> shape = ChunkShape::Of(assign.spec);
   Status parsed =
       !headers.ok() ? headers.status()
+      : !shape.ok() ? shape.status()
       : options_.curve.enabled() && !IsZ85Key(assign.collector_public_key)
           ? Status::Unavailable("this worker uses CURVE but the collector announced no CURVE key: "
                                 "start the collector with --curve-key")
-          : ParseChunk(assign.header_record, assign.chunk, batch.get());
+          : ParseChunkRows(assign.spec, *shape, assign.header_record, assign.chunk, batch.get());
   // A request's tokens before its answer (docs/architecture.md, "Tokens"): its body's bytes
   // / 4, plus 16 for the completion; the body is about a row plus the template.
   const uint64_t tokens_each =
@@ -328,13 +324,16 @@ void WorkerNode::OnAssign(proto::Assign assign) {
        assign.spec.body_template.size()) / 4 + 16;
   Result<HttpEngine*> engine = parsed.ok() ? EngineFor(assign.job_id, assign.spec, tokens_each)
                                            : Result<HttpEngine*>(parsed);
-  Result<HttpEngine::ChunkId> id =
-      engine.ok() ? (*engine)->Submit(batch) : Result<HttpEngine::ChunkId>(engine.status());
+  std::unique_ptr<ChunkCachePlan> plan =
+      engine.ok() ? PlanChunk(assign.spec, unresolved_headers, batch) : nullptr;
+  Result<HttpEngine::ChunkId> id = !engine.ok() ? Result<HttpEngine::ChunkId>(engine.status())
+                                   : plan ? HttpEngine::ChunkId{0}  // AdvanceCached submits
+                                          : (*engine)->Submit(batch, assign.canary);
   if (!id.ok()) {
     spdlog::error("job {} chunk {}: cannot label: {}", assign.job_id, assign.chunk_index,
                   id.status().ToString());
     SendToBroker(proto::Release{assign.job_id, assign.chunk_index, assign.attempt,
-                                "worker cannot label it: " + id.status().message(), ""});
+                                "worker cannot label it: " + id.status().message(), "", ""});
     GiveCredit();
     return;
   }
@@ -345,11 +344,17 @@ void WorkerNode::OnAssign(proto::Assign assign) {
   held.collector = assign.collector;
   held.collector_public_key = assign.collector_public_key;
   held.chunk = std::move(assign.chunk);
+  held.shape = std::move(*shape);
+  held.shape.header = batch->header;
   held.engine_id = *id;
   held.batch = std::move(batch);
+  held.plan = std::move(plan);
+  held.cache_namespace = assign.spec.cache_namespace;
+  held.canary = assign.canary && held.plan != nullptr;
   spdlog::debug("job {} chunk {}: attempt {} started ({} rows)", key.first, key.second,
                 held.attempt, held.row_count);
-  held_.emplace(std::move(key), std::move(held));
+  auto [it, inserted] = held_.emplace(std::move(key), std::move(held));
+  if (inserted && it->second.plan) AdvanceCached(it->first, it->second);
 }
 
 void WorkerNode::HandBackForSecret(const proto::Assign& assign, const std::string& name,
@@ -358,7 +363,8 @@ void WorkerNode::HandBackForSecret(const proto::Assign& assign, const std::strin
   // The broker holds the job back for a pause (broker/job_secrets.h); other jobs go on here.
   spdlog::error("job {} chunk {}: {}; handing the chunk back", assign.job_id,
                 assign.chunk_index, why.message());
-  proto::Release release{assign.job_id, assign.chunk_index, assign.attempt, why.message(), name};
+  proto::Release release{assign.job_id, assign.chunk_index, assign.attempt, why.message(), name,
+                         ""};
   SendToBroker(std::move(release));
   GiveCredit();
 }
@@ -402,6 +408,8 @@ void WorkerNode::StartDueRelabels(int64_t now) {
 }
 
 void WorkerNode::OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels labels) {
+  if (labels.canary_failed) return DropFailedCanary(key, labels.canary_reason);  // worker_canary.cc
+  if (labels.refused) return HandBackRefused(key, labels.refusal_reason);       // worker_canary.cc
   if (ScheduleRelabel(key, held, labels)) return;
   if (labels.counters.endpoint_unusable) {
     // The endpoint is unusable from here (its certificate is not trusted): another worker may
@@ -422,6 +430,11 @@ void WorkerNode::OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels la
     return;
   }
   handback_pause_ms_ = 0;
+  if (held.plan && !FinishCachedRound(key, held, labels)) return;
+  CompleteChunk(key, held, std::move(labels));
+}
+
+void WorkerNode::CompleteChunk(const Key& key, HeldChunk& held, ChunkLabels labels) {
   held.batch.reset();
   held.earlier.reset();
   proto::ChunkResult result;
@@ -432,6 +445,8 @@ void WorkerNode::OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels la
   result.row_count = held.row_count;
   result.error_count = labels.errors.size();
   result.retry_count = labels.counters.retries;
+  if (held.plan) result.cached_rows = held.plan->cached_rows();
+  held.plan.reset();
   const EngineCounters& c = labels.counters;
   if (c.prompt_tokens + c.completion_tokens + c.answers_invalid + c.rows_invalid > 0) {
     result.usage =
@@ -442,13 +457,9 @@ void WorkerNode::OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels la
     result.errors.push_back({held.first_row + e.row, e.reason});
   }
   result.labelled.reserve(held.chunk.size() + labels.labels.size() * 12);
-  RecordIterator records(held.chunk);
-  std::string_view record;
-  for (const std::string& label : labels.labels) {
-    Result<bool> more = records.Next(&record);
-    if (!more.ok() || !*more) break;  // ParseChunk accepted these bytes: cannot happen
-    std::string_view value = label;
-    AppendColumns(record, std::span<const std::string_view>(&value, 1), &result.labelled);
+  Status built = AppendLabelledRows(held.shape, held.chunk, labels.labels, &result.labelled);
+  if (!built.ok()) {  // ParseChunkRows accepted these bytes: cannot happen
+    spdlog::error("job {} chunk {}: labelled output: {}", key.first, key.second, built.message());
   }
   ++counters_.chunks_labelled;
   counters_.rows_done += held.row_count;
@@ -536,7 +547,7 @@ void WorkerNode::Release(const Key& key, const std::string& reason) {
   if (!it->second.labelled && engine != engines_.end()) {
     (void)engine->second.engine->Cancel(it->second.engine_id);
   }
-  SendToBroker(proto::Release{key.first, key.second, it->second.attempt, reason, ""});
+  SendToBroker(proto::Release{key.first, key.second, it->second.attempt, reason, "", ""});
   held_.erase(it);
 }
 
@@ -554,11 +565,20 @@ void WorkerNode::StartDrain() {
 
 void WorkerNode::Tick(int64_t now) {
   StartDueRelabels(now);
+  TickCache(now);
   SendOwedCredit(now);
   broker_->Tick(now, [&] {
     proto::Heartbeat heartbeat;
     for (const auto& [key, held] : held_) {
       heartbeat.leases.push_back({key.first, key.second, held.attempt});
+    }
+    heartbeat.endpoints = std::move(unsent_endpoint_counts_);
+    unsent_endpoint_counts_.clear();
+    for (auto& [job, slot] : engines_) {
+      heartbeat.in_flight += static_cast<uint32_t>(slot.engine->in_flight());
+      if (EndpointPool* pool = slot.engine->pool()) {
+        heartbeat.endpoints.push_back(TakeEndpointCounts(job, *pool));
+      }
     }
     return heartbeat;
   });
@@ -572,10 +592,16 @@ void WorkerNode::Tick(int64_t now) {
   // (its job is over, or another job's chunks are all we get) is closed.
   std::erase_if(engines_, [&](const auto& kv) {
     bool relabel_waiting = std::any_of(held_.begin(), held_.end(), [&](const auto& h) {
-      return h.first.first == kv.first && h.second.relabel_at_ms != 0;
+      // A chunk between rounds (cache lookups, waits) needs the engine again too.
+      return h.first.first == kv.first &&
+             (h.second.relabel_at_ms != 0 || (h.second.plan && !h.second.labelled));
     });
-    return kv.second.engine->pending_chunks() == 0 && !relabel_waiting &&
-           now - kv.second.last_used_ms > kEngineIdleMs;
+    const bool idle = kv.second.engine->pending_chunks() == 0 && !relabel_waiting &&
+                      now - kv.second.last_used_ms > kEngineIdleMs;
+    if (idle && kv.second.engine->pool() != nullptr) {
+      unsent_endpoint_counts_.push_back(TakeEndpointCounts(kv.first, *kv.second.engine->pool()));
+    }
+    return idle;
   });
   std::erase_if(permits_, [&](const auto& kv) { return !engines_.contains(kv.first); });
 }

@@ -42,7 +42,9 @@
 #include "net/curve.h"
 #include "common/status.h"
 #include "proto/codec.h"
+#include "worker/chunk_cache_plan.h"
 #include "worker/engine_options.h"
+#include "worker/chunk_rows.h"
 #include "worker/http_engine.h"
 #include "worker/job_permits.h"
 #include "worker/request_budget.h"
@@ -94,6 +96,7 @@ class WorkerNode {
     std::string collector;
     std::string collector_public_key;  // CURVE; empty when off
     std::string chunk;              // the records, kept to build the labelled output
+    ChunkShape shape;               // their format and the output's (chunk_rows.h)
     HttpEngine::ChunkId engine_id = 0;
     std::shared_ptr<const RowBatch> batch;  // the parsed rows, kept for relabelling
     std::optional<ChunkLabels> earlier;     // labels of the previous rounds (relabelling)
@@ -102,6 +105,18 @@ class WorkerNode {
     bool labelled = false;          // the engine is done; result below
     proto::Frames result;           // encoded RESULT, kept until acknowledged
     int64_t result_sent_ms = 0;
+    // The result cache and dedupe (worker_cache.cc); null: the chunk goes to the engine whole.
+    // With a plan, `batch` and `engine_id` are the current round's (0: no round running).
+    std::unique_ptr<ChunkCachePlan> plan;
+    std::string cache_namespace;
+    std::optional<proto::CacheLookup> lookup;  // sent, not answered yet
+    int64_t lookup_sent_ms = 0;
+    int64_t next_lookup_ms = 0;  // groups waiting on another lease are asked again then
+    int64_t wait_backoff_ms = 0;
+    // A canary chunk with a plan (ASSIGN.canary): its first round to the engine is the probe.
+    // Rows the cache answers need no probe: a chunk answered whole by the cache commits, and a
+    // commit passes the job's canary at the broker (the answers were the endpoint's).
+    bool canary = false;
   };
   using Key = std::pair<std::string, uint64_t>;  // job id, chunk index
   struct EngineSlot {
@@ -119,6 +134,31 @@ class WorkerNode {
   void OnResultAck(const proto::ResultAck& ack);
   void DriveEngines();
   void OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels labels);
+  // Builds the chunk's RESULT from every row's label and sends it.
+  void CompleteChunk(const Key& key, HeldChunk& held, ChunkLabels labels);
+  // The result cache and dedupe (worker_cache.cc). PlanChunk: null when the rows do not
+  // render (the engine then refuses the chunk as before).
+  std::unique_ptr<ChunkCachePlan> PlanChunk(const proto::JobSpec& spec,
+                                            const std::vector<std::string>& unresolved_headers,
+                                            std::shared_ptr<const RowBatch> batch);
+  void AdvanceCached(const Key& key, HeldChunk& held);
+  void SendCacheLookup(const Key& key, HeldChunk& held);
+  void OnCacheAnswer(const proto::CacheAnswer& answer);
+  // Takes a round's labels into the plan and fills the cache; true (and `labels` the whole
+  // chunk's) when every row is answered.
+  bool FinishCachedRound(const Key& key, HeldChunk& held, ChunkLabels& labels);
+  void SendCacheFill(const Key& key, HeldChunk& held, std::vector<std::string>& keys,
+                     std::vector<std::string>& labels, std::vector<std::string>& release);
+  void TickCache(int64_t now);
+  // Canary chunks (worker/canary_probe.h, worker_canary.cc): CANARY passed for the chunks of
+  // `job_id` whose probe just passed; a failed canary's chunk is dropped (no RESULT) and the
+  // verdict sent with the endpoint's answer.
+  void ReportCanaryPasses(const std::string& job_id, HttpEngine& engine);
+  void DropFailedCanary(const Key& key, const std::string& reason);
+  // The same judgement while running (EngineOptions::pause_on_refusal): the endpoint refused
+  // the job's requests (401/403), so the chunk goes back to the broker unlabelled (RELEASE
+  // `refusal`, not a failed attempt) and the broker pauses the job.
+  void HandBackRefused(const Key& key, const std::string& reason);
   // After an endpoint outage (the engine spent the chunk's retry budget) the chunk is labelled
   // again after a backoff (1 s doubling to 30 s, at most kMaxRelabels rounds, ~3 min), keeping
   // every label an earlier round got. True when a round was scheduled.
@@ -154,11 +194,14 @@ class WorkerNode {
   std::map<std::string, std::unique_ptr<JobPermits>> permits_;
   PermitCounters permit_counters_;
   std::map<std::string, EngineSlot> engines_;                          // by job id
+  // Endpoint counts of engines closed since the last heartbeat: sent with the next one.
+  std::vector<proto::JobEndpointCounts> unsent_endpoint_counts_;
   std::map<Key, HeldChunk> held_;
   std::atomic<bool> drain_{false};
   std::atomic<bool> stop_{false};
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
+  uint64_t cache_request_id_ = 0;
   uint32_t credit_owed_ = 0;        // credit not announced yet (during a hand-back pause)
   int64_t credit_resume_ms_ = 0;    // no credit is announced before this time
   int64_t handback_pause_ms_ = 0;   // the last hand-back pause; 0 after a good chunk

@@ -10,7 +10,8 @@ import os
 import subprocess
 import unittest
 
-from sieve_harness import Cluster, SOURCE_DIR, exe, generate_csv, get_json, metric_sum
+from sieve_harness import (Cluster, ClusterTestCase, SOURCE_DIR, exe, generate_csv, get_json,
+                           metric_sum)
 
 TEMPLATE = "@" + os.path.join(SOURCE_DIR, "examples", "chat-template.json")
 PRICE = "2,8"  # per million prompt / completion tokens
@@ -22,20 +23,13 @@ def cost(tokens):
     return (tokens["prompt"] * p + tokens["completion"] * c) / 1e6
 
 
-class BudgetTest(unittest.TestCase):
+class BudgetTest(ClusterTestCase):
     ROWS = 240
     CHUNK_ROWS = 10
 
     def setUp(self):
-        self.cluster = Cluster(self._testMethodName)
-        self.dir = self.cluster.dir
+        super().setUp()
         self.data = generate_csv(os.path.join(self.dir, "in.csv"), self.ROWS, seed=5)
-
-    def tearDown(self):
-        self.cluster.close()
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
 
     def chat_flags(self, *extra):
         base = f"http://{self.cluster.classifier.endpoint}"
@@ -53,7 +47,9 @@ class BudgetTest(unittest.TestCase):
         # The uninterrupted run: its output, tokens, cost and request count.
         full = self.path("full.csv")
         before = self.requests()
-        self.cluster.sieve("submit", self.data, "--wait", "-o", full, *self.chat_flags())
+        # --no-cache: the budgeted run below must send its rows, not find them in the cache.
+        self.cluster.sieve("submit", self.data, "--wait", "-o", full,
+                           *self.chat_flags("--no-cache"))
         full_requests = self.requests() - before
         self.assertEqual(full_requests, self.ROWS)
         with open(full + ".summary.json") as f:
@@ -124,7 +120,8 @@ class BudgetTest(unittest.TestCase):
                            capture_output=True, timeout=300)
         self.assertEqual(r.returncode, BUDGET_STOP, r.stderr.decode())
         self.assertIn("stopped at its budget", r.stderr.decode())
-        self.assertIn("--max-tokens MORE", r.stderr.decode())
+        self.assertIn("run the same command again with a larger --max-tokens",
+                      r.stderr.decode())
         self.assertFalse(os.path.exists(out))
         self.assertTrue(os.path.isdir(data_dir), "the run's state is kept")
         served = self.requests()

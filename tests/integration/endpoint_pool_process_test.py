@@ -46,11 +46,22 @@ class Replica:
         return f"http://{self.listen}/classify"
 
     def answered(self, code="200"):
-        """Requests this replica answered with `code`, from its /metrics."""
+        """/classify requests this replica answered with `code` ("200" or "500"), from its
+        /metrics. The per-code counter also counts /metrics scrapes (200s), so a 200 is a
+        /classify request (its duration histogram) that was not a 500."""
         with urllib.request.urlopen(f"http://{self.listen}/metrics", timeout=5) as r:
             text = r.read().decode()
-        m = re.search(r'^sieve_classifier_requests_total\{code="%s"\} (\S+)$' % code, text, re.M)
-        return int(float(m.group(1))) if m else 0
+
+        def value(pattern):
+            m = re.search(pattern, text, re.M)
+            return int(float(m.group(1))) if m else 0
+
+        failed = value(r'^sieve_classifier_requests_total\{code="500"\} (\S+)$')
+        if code == "500":
+            return failed
+        classify = value(r'^sieve_classifier_request_duration_seconds_count'
+                         r'\{handler="/classify"\} (\S+)$')
+        return classify - failed
 
 
 class EndpointPoolTest(unittest.TestCase):
@@ -82,12 +93,13 @@ class EndpointPoolTest(unittest.TestCase):
         Returns (output bytes, status, replicas, cluster); the caller closes the cluster."""
         cluster = Cluster(name)
         try:
-            replicas = [Replica(cluster, f"replica{i}", *flags).start()
-                        for i, flags in enumerate(replica_flags)]
             cluster.start_broker()
             cluster.start_collector()
             for _ in range(2):
                 cluster.start_worker("--concurrency", "8", *worker_flags)
+            # The replicas last, just before the job: a --fail-first-ms window starts with them.
+            replicas = [Replica(cluster, f"replica{i}", *flags).start()
+                        for i, flags in enumerate(replica_flags)]
             endpoints = [arg for r in replicas for arg in ("--endpoint", r.url)]
             r = cluster.sieve("submit", self.data, "--chunk-rows", "250", *endpoints, *submit_flags)
             job = r.stdout.decode().strip().splitlines()[0]
@@ -107,6 +119,24 @@ class EndpointPoolTest(unittest.TestCase):
         self.assertEqual(status["error_rows"], 0, cluster.error_reports())
         self.assertEqual(output, self.reference, "output differs from the fault-free run")
 
+    def assert_status_counts(self, cluster, job, replicas):
+        """`sieve status` shows per endpoint what each replica itself counted (the workers'
+        heartbeats bring the last counts within a heartbeat or two of the job's end)."""
+        want = [{"endpoint": r.url, "answered": r.answered("200"), "failed": r.answered("500"),
+                 "rate_limited": 0, "refused": 0} for r in replicas]
+        deadline = time.time() + 15
+        while True:
+            got = [{k: v for k, v in e.items() if k != "cooling_workers"}
+                   for e in cluster.status(job).get("endpoints", [])]
+            if got == want or time.time() > deadline:
+                break
+            time.sleep(0.3)
+        self.assertEqual(got, want, "per-endpoint counts in `sieve status --json`")
+        text = cluster.sieve("status", job).stdout.decode()
+        for r in replicas:
+            self.assertIn(f"endpoint {r.url}: {r.answered('200')} answered, "
+                          f"{r.answered('500')} failed", text)
+
     def test_a_killed_replica_costs_no_row(self):
         seen = {}
 
@@ -116,8 +146,9 @@ class EndpointPoolTest(unittest.TestCase):
             replicas[1].process.kill()
             seen["others_at_kill"] = replicas[0].answered() + replicas[2].answered()
 
+        # 20 ms answers: the job lasts several seconds, so the kill lands mid-job.
         output, status, replicas, cluster = self.run_pool(
-            "pool-kill", [("--latency-ms", "2")] * 3, kill_one)
+            "pool-kill", [("--latency-ms", "20")] * 3, kill_one)
         try:
             self.assert_clean(output, status, cluster)
             self.assertGreater(seen["before"], 0, "the killed replica had taken no work")
@@ -138,7 +169,8 @@ class EndpointPoolTest(unittest.TestCase):
 
         output, status, replicas, cluster = self.run_pool(
             "pool-flaky",
-            [("--latency-ms", "4", "--fail-first-ms", "2500")] + [("--latency-ms", "4")] * 2,
+            # 20 ms answers: the job lasts several seconds, past the replica's cooldowns.
+            [("--latency-ms", "20", "--fail-first-ms", "2500")] + [("--latency-ms", "20")] * 2,
             watch)
         try:
             self.assert_clean(output, status, cluster)
@@ -148,6 +180,7 @@ class EndpointPoolTest(unittest.TestCase):
             self.assertGreater(served, 0, "the flaky replica never came back")
             # Cooldown, not a retry storm: a few failures per worker per cooldown round.
             self.assertLess(failed, 200, f"{failed} requests reached the failing replica")
+            self.assert_status_counts(cluster, status["job_id"], replicas)
         finally:
             cluster.close()
 

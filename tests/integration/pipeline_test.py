@@ -9,20 +9,11 @@ import subprocess
 import time
 import unittest
 
-from sieve_harness import (Cluster, SOURCE_DIR, check_output, exe, generate_csv, read_csv)
+from sieve_harness import (Cluster, ClusterTestCase, SOURCE_DIR, check_output, exe,
+                           generate_csv, read_csv)
 
 
-class PipelineTest(unittest.TestCase):
-    def setUp(self):
-        self.cluster = Cluster(self._testMethodName)
-        self.dir = self.cluster.dir
-
-    def tearDown(self):
-        self.cluster.close()
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
+class PipelineTest(ClusterTestCase):
     def test_run_bundled_example(self):
         example = os.path.join(SOURCE_DIR, "examples", "websites.csv")
         out = self.path("out.csv")

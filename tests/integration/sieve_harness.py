@@ -18,6 +18,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import unittest
 import urllib.request
 
 BIN_DIR = os.environ.get("SIEVE_BIN_DIR", "")
@@ -299,3 +300,18 @@ def check_output(inputs, output, endpoint=None, sample=200, label_column="label"
             want = classify(endpoint, rows[i], header)
             assert out[i + 1][-1] == want, f"row {i + 1}: label {out[i + 1][-1]!r}, server says {want!r}"
     return out
+
+
+class ClusterTestCase(unittest.TestCase):
+    """A test with a Cluster of its own (`self.cluster`, its directory `self.dir`), named after
+    the test and closed after it; `self.path(name)` is a file in that directory."""
+
+    def setUp(self):
+        self.cluster = Cluster(self._testMethodName)
+        self.dir = self.cluster.dir
+
+    def tearDown(self):
+        self.cluster.close()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)

@@ -30,6 +30,7 @@ for component in COMPONENTS:
 PROGRAM_FILES = {
     "client/main.cc", "client/local_cluster.h", "client/local_cluster.cc",
     "client/run_command.h", "client/run_command.cc",
+    "client/run_resume.h", "client/run_resume.cc",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_0-9]+)/[^"]+"')
 

@@ -117,7 +117,8 @@ class SecretsAtRestTest(unittest.TestCase):
     def setUp(self):
         self.old_umask = os.umask(0)  # the daemons inherit it: modes must not depend on it
         self.cluster = h.Cluster("secrets")
-        self.endpoint = AuthEndpoint([LITERAL_KEY, WORKER_KEY])
+        # 40 ms answers: the jobs last long enough (~12 s) to be killed mid-way under asan.
+        self.endpoint = AuthEndpoint([LITERAL_KEY, WORKER_KEY], delay_s=0.04)
         self.input = os.path.join(self.cluster.dir, "in.csv")
         h.generate_csv(self.input, ROWS, seed=26)
         self.answers = []  # every status, metrics and CLI answer, searched at the end
@@ -205,11 +206,12 @@ class SecretsAtRestTest(unittest.TestCase):
         w1 = self.start_worker(1, {"SIEVE_SECRET_MODEL": WORKER_KEY})
         w2 = self.start_worker(2, {}, "--secrets-file", secrets_file)
 
-        # A fault-free run: the reference output.
+        # A fault-free run: the reference output (--no-cache: the jobs below must send their
+        # rows, not find them in the result cache).
         reference = os.path.join(c.dir, "reference.csv")
         self.sieve("submit", self.input, "--endpoint", self.endpoint.url, "--chunk-rows",
                    str(CHUNK_ROWS), "--header", f"Authorization: Bearer {LITERAL_KEY}",
-                   "--wait", "-o", reference, timeout=180)
+                   "--no-cache", "--wait", "-o", reference, timeout=180)
 
         literal = self.submit(f"Authorization: Bearer {LITERAL_KEY}")
         by_ref = self.submit("Authorization: Bearer ${secret:model}")

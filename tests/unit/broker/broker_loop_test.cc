@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -86,7 +87,9 @@ class BrokerLoopTest : public ::testing::Test {
     collector_->Send(proto::Heartbeat{});
     for (TestPeer* peer : alive) {
       ASSERT_TRUE(peer->Await<proto::Heartbeat>().has_value());
-      peer->Send(proto::Heartbeat{leases});
+      proto::Heartbeat heartbeat;
+      heartbeat.leases = leases;
+      peer->Send(heartbeat);
     }
   }
 
@@ -109,6 +112,46 @@ TEST_F(BrokerLoopTest, AssignsAQueuedChunkToAWorkerWithCredit) {
   EXPECT_EQ(assign->attempt, 1u);
   EXPECT_EQ(assign->chunk, "a,b\nc,d\n");
   EXPECT_EQ(assign->collector, "inproc://no-collector");
+}
+
+TEST_F(BrokerLoopTest, StatusSumsTheEndpointCountsOfWorkersHeartbeats) {
+  std::string job = SubmitJob(1);
+  auto reporter = [&](const char* name, uint64_t answered, uint32_t cooling) {
+    auto worker = Connect();
+    worker->Send(proto::Ready{name, 0, 4, "test"});
+    proto::EndpointCounts counts;
+    counts.endpoint = "http://a/classify";
+    counts.answered = answered;
+    counts.failed = 1;
+    counts.cooling = cooling;
+    proto::Heartbeat heartbeat;
+    heartbeat.in_flight = 3;
+    heartbeat.endpoints = {{job, {counts}}};
+    worker->Send(heartbeat);
+    return worker;
+  };
+  auto w1 = reporter("w1", 40, 1);
+  auto w2 = reporter("w2", 2, 0);
+  proto::JobStatus status;
+  for (int i = 0; i < 100; ++i) {  // the heartbeats and the query travel on different sockets
+    client_->Send(proto::StatusQuery{7, job});
+    std::optional<proto::StatusReply> reply = client_->Await<proto::StatusReply>();
+    ASSERT_TRUE(reply.has_value());
+    ASSERT_EQ(reply->jobs.size(), 1u);
+    status = reply->jobs[0];
+    if (!status.endpoints.empty() && status.endpoints[0].answered == 42) break;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_EQ(status.endpoints.size(), 1u);
+  EXPECT_EQ(status.endpoints[0].endpoint, "http://a/classify");
+  EXPECT_EQ(status.endpoints[0].answered, 42u);
+  EXPECT_EQ(status.endpoints[0].failed, 2u);
+  EXPECT_EQ(status.endpoints[0].cooling, 1u);  // w1 rests it
+  client_->Send(proto::WorkersQuery{8});
+  std::optional<proto::WorkersReply> workers = client_->Await<proto::WorkersReply>();
+  ASSERT_TRUE(workers.has_value());
+  ASSERT_EQ(workers->workers.size(), 2u);
+  EXPECT_EQ(workers->workers[0].in_flight, 3u);
 }
 
 TEST_F(BrokerLoopTest, NeverSendsMoreAssignsThanTheCreditAnnounced) {
@@ -175,7 +218,9 @@ TEST_F(BrokerLoopTest, HeartbeatsNamingTheLeaseKeepItPastTheLeaseTime) {
     ASSERT_TRUE(collector_->Await<proto::Heartbeat>().has_value());
     collector_->Send(proto::Heartbeat{});
     ASSERT_TRUE(holder->Await<proto::Heartbeat>().has_value());
-    holder->Send(proto::Heartbeat{held});
+    proto::Heartbeat heartbeat;
+    heartbeat.leases = held;
+    holder->Send(heartbeat);
     ASSERT_TRUE(other->Await<proto::Heartbeat>().has_value());
     other->Send(proto::Heartbeat{});
   }
@@ -228,6 +273,49 @@ TEST_F(BrokerLoopTest, ACommittedChunkIsNeverHandedOutAgainAndADuplicateCommitIs
   ASSERT_EQ(status->jobs.size(), 1u);
   EXPECT_EQ(status->jobs[0].chunks_done, 1u);
   EXPECT_EQ(status->jobs[0].done_rows, 2u);
+}
+
+TEST_F(BrokerLoopTest, ARefusedChunkPausesTheJobUntilResumeThenGoesOutAgain) {
+  std::string job = SubmitJob(2);
+  auto worker = Connect();
+  worker->Send(proto::Ready{"w1", 2, 4, "test"});
+  std::optional<proto::Assign> first = worker->Await<proto::Assign>();
+  std::optional<proto::Assign> second = worker->Await<proto::Assign>();
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  // The endpoint answered 401: the worker hands chunk 0 back unlabelled; the job pauses.
+  worker->Send(proto::Release{job, first->chunk_index, first->attempt, "refused", "",
+                              "HTTP 401: API key revoked"});
+  worker->Send(proto::Ready{"w1", 1, 4, "test"});
+  EXPECT_TRUE(worker->Quiet<proto::Assign>(milliseconds(300)));  // parked, not handed out
+  client_->Send(proto::StatusQuery{7, job});
+  std::optional<proto::StatusReply> status = client_->Await<proto::StatusReply>();
+  ASSERT_TRUE(status.has_value());
+  ASSERT_EQ(status->jobs.size(), 1u);
+  EXPECT_EQ(status->jobs[0].state, proto::JobState::kPaused);
+  EXPECT_NE(status->jobs[0].message.find("HTTP 401: API key revoked"), std::string::npos)
+      << status->jobs[0].message;
+  EXPECT_EQ(status->jobs[0].error_rows, 0u);
+  // The other lease runs to its end while paused: refused too, it is parked as well.
+  worker->Send(proto::Release{job, second->chunk_index, second->attempt, "refused", "",
+                              "HTTP 401: API key revoked"});
+  EXPECT_TRUE(worker->Quiet<proto::Assign>(milliseconds(300)));
+  proto::Resume resume;
+  resume.request_id = 8;
+  resume.job_id = job;
+  client_->Send(resume);
+  std::optional<proto::ResumeReply> resumed = client_->Await<proto::ResumeReply>();
+  ASSERT_TRUE(resumed.has_value());
+  EXPECT_TRUE(resumed->resumed) << resumed->message;
+  EXPECT_EQ(resumed->state, proto::JobState::kSealed);
+  // Back in their order; a refusal is not a failed attempt, and the credit still stands.
+  std::optional<proto::Assign> again = worker->Await<proto::Assign>();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->chunk_index, first->chunk_index);
+  EXPECT_EQ(again->attempt, first->attempt + 1);
+  client_->Send(resume);  // nothing left to resume
+  resumed = client_->Await<proto::ResumeReply>();
+  ASSERT_TRUE(resumed.has_value());
+  EXPECT_FALSE(resumed->resumed);
 }
 
 }  // namespace

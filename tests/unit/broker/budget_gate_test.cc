@@ -216,5 +216,16 @@ TEST(JobUsageTest, ARepeatedCommitSetsAndRowsCountOnlyChunksWithUsage) {
   EXPECT_EQ(usage.RowsOf(job), 10u);
 }
 
+TEST(JobUsageTest, CachedRowsAreSetPerChunkAndKeptForAChunkWithoutTokens) {
+  JobUsage usage;
+  const std::string job = proto::FormatJobId(2);
+  usage.Record(job, 0, {0, 0, 10}, 0);  // a chunk answered wholly from the result cache
+  usage.Record(job, 0, {0, 0, 10}, 0);  // re-announced: set, not added
+  usage.Record(job, 1, {50, 5, 4}, 6);  // 6 rows sent, 4 from the cache
+  EXPECT_EQ(usage.Of(job).cached_rows, 14u);
+  EXPECT_EQ(usage.Of(job).prompt, 50u);
+  EXPECT_EQ(usage.RowsOf(job), 6u);  // the budget's mean is over the rows that were sent
+}
+
 }  // namespace
 }  // namespace sieve

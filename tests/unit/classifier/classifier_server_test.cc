@@ -181,6 +181,31 @@ TEST(ClassifierServerTest, OverloadAnswers429WithRetryAfter) {
   EXPECT_EQ(res->get_header_value("Retry-After"), "1");
 }
 
+TEST(ClassifierServerTest, RpmQuotaSaysWhatIsLeftThenAnswers429WithRetryAfter) {
+  ClassifierOptions options;
+  options.rpm = 2;
+  auto server = StartTestServer(options);
+  ASSERT_TRUE(server);
+  auto client = ClientFor(*server);
+  // Admitted answers carry the headers too, counting down (docs/classifier.md).
+  for (const char* remaining : {"1", "0"}) {
+    auto res = client->Post("/classify", ClassifyBody(kNewsText), "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+    EXPECT_EQ(res->get_header_value("x-ratelimit-limit-requests"), "2");
+    EXPECT_EQ(res->get_header_value("x-ratelimit-remaining-requests"), remaining);
+    EXPECT_FALSE(res->has_header("Retry-After"));
+    EXPECT_FALSE(res->has_header("x-ratelimit-remaining-tokens")) << "no --tpm";
+  }
+  auto res = client->Post("/classify", ClassifyBody(kNewsText), "application/json");
+  ExpectDetail(res, 429);
+  EXPECT_EQ(res->get_header_value("x-ratelimit-remaining-requests"), "0");
+  const int retry_after = std::stoi(res->get_header_value("Retry-After"));
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, 60);
+  EXPECT_EQ(res->get_header_value("x-ratelimit-reset-requests").back(), 's');  // "NNNms"
+}
+
 TEST(ClassifierServerTest, GarbageAnswers200WithNonJson) {
   ClassifierOptions options;
   options.faults.garbage_rate = 1.0;

@@ -70,7 +70,10 @@ TEST(CodecRoundTripTest, DefaultValuedMessagesRoundTrip) {
   submit.spec.endpoint = "http://x/classify";
   JobStatus status;
   status.job_id = FormatJobId(3);
-  for (const Message& m : {Message(submit), Message(StatusReply{1, {status}}), Message(Heartbeat{}),
+  StatusReply reply;
+  reply.request_id = 1;
+  reply.jobs = {status};
+  for (const Message& m : {Message(submit), Message(reply), Message(Heartbeat{}),
                            Message(Ready{"w", 0, 0, ""})}) {
     Result<Message> decoded = Decode(Encode(m));
     ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();

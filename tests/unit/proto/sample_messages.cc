@@ -39,6 +39,8 @@ JobStatus SampleJobStatus(std::uint64_t n) {
                    "0.15,0.6"};
   status.max_cost = "1.5";
   status.max_tokens = 90000;
+  status.endpoints = {{"http://a:8000/classify", 900, 12, 3, 1, 2}, {"http://b:8000/classify", 0, 0, 0, 0, 0}};
+  status.cached_rows = 250 + n;
   return status;
 }
 
@@ -53,22 +55,33 @@ std::vector<Message> WorkerAndCollectorMessages() {
                      HttpStats{9, 7, 1, 1, 2, 1234, 400},
                      {{700, "HTTP 500 after 3 retries"}, {701, "no 'label' in response"}},
                      ChunkUsage{4120, 14, 3, 1},
-                     kChunkBytes};
+                     kChunkBytes,
+                     1};
   return {
       Ready{"host-a:123", 4, 16, "0.1.0"},
       Assign{kJob, 7, 2, 700, 2, 30000, "tcp://collector:7401", kPublicKey, SampleJobSpec(), kHeader,
-             kChunkBytes},
-      Heartbeat{{{kJob, 7, 2}, {FormatJobId(9), 0, 1}}},
-      Release{kJob, 7, 2, "draining", ""},
+             kChunkBytes, true},
+      [] {
+        Heartbeat heartbeat{{{kJob, 7, 2}, {FormatJobId(9), 0, 1}}};
+        heartbeat.in_flight = 48;
+        heartbeat.endpoints = {{kJob, {{"http://a:8000/classify", 40, 2, 1, 0, 1}}}};
+        return heartbeat;
+      }(),
+      Release{kJob, 7, 2, "refused", "", "HTTP 401: invalid API key"},
       DropJob{kJob},
       Disconnect{"shutting down"},
       result,
       ResultAck{kJob, 7, 2, true, "stored"},
       CollectorReady{"tcp://collector:7401", "collector-1", kPublicKey},
-      JobOpen{kJob, "category", "/out/x.csv", 12, 1200, kHeader, "nightly crawl", "3,15"},
+      JobOpen{kJob, "category", "/out/x.csv", 12, 1200, kHeader, "nightly crawl", "3,15", kJob},
       JobSealed{kJob, 12, 1200},
       JobCancel{kJob},
-      Committed{kJob, 7, 2, 100, 2, 4120, 14, {{700, "HTTP 500"}, {705, "timeout after 3 tries"}}},
+      [] {
+        Committed committed{kJob, 7, 2, 100, 2, 4120, 14};
+        committed.cached_rows = 1;
+        committed.failed_rows = {{700, "HTTP 500"}, {705, "timeout after 3 tries"}};
+        return committed;
+      }(),
       JobDone{kJob, "/out/x.csv", 1200, 3, "/out/x.csv.summary.json"},
   };
 }
@@ -82,9 +95,9 @@ std::vector<Message> ClientMessages() {
       Seal{kJob, 12, 1200},
       Sealed{kJob},
       StatusQuery{2, kJob},
-      StatusReply{2, {SampleJobStatus(1), SampleJobStatus(2)}},
+      StatusReply{2, {SampleJobStatus(1), SampleJobStatus(2)}, "tcp://collector:7401", kPublicKey},
       WorkersQuery{3},
-      WorkersReply{3, {{"w1", "10.0.0.1:5000", 2, 3, 250, 1000}, {"w2", "", 0, 1, 5, 2}}},
+      WorkersReply{3, {{"w1", "10.0.0.1:5000", 2, 3, 250, 1000, 64}, {"w2", "", 0, 1, 5, 2}}},
       Cancel{4, kJob},
       CancelReply{4, kJob, JobState::kCancelled},
       Fetch{5, kJob, 1024, 65536},
@@ -105,6 +118,13 @@ std::vector<Message> ClientMessages() {
       PermitsVoid{kJob, 3000},
       LimitsQuery{8},
       LimitsReply{8, {LimitInfo{"openai", "600/min", "90000/min", 590, 0, 1, 2, 12000, {kJob}}}},
+      CacheLookup{11, kJob, 7, 2, "client:" + kPublicKey,
+                  {std::string(64, 'a'), std::string(64, 'b')}},
+      CacheAnswer{11, kJob, 7, 2, "hcwa", {"news"}},
+      CacheFill{kJob, 7, "local", {std::string(64, 'c')}, {"sports"}, {std::string(64, 'd')}},
+      CacheAdmin{8, "clear", 604800000},
+      CacheAdminReply{8, 10, 1060, 1 << 30, 50, 10, 2, 1, 3},
+      CanaryReport{kJob, 0, 1, false, "HTTP 422: {\"detail\":[{\"msg\":\"Field required\"}]}"},
       ErrorReply{6, ErrorCode::kUnknownJob, "no job j00000000000000ff"},
   };
 }
@@ -139,6 +159,11 @@ JobSpec SampleJobSpec() {
   spec.max_cost = "2.5";
   spec.max_tokens = 1000000;
   spec.endpoints = {"http://model:8000/classify", "http://model-2:8000/classify"};
+  spec.retry_of = kJob;
+  spec.no_cache = true;
+  spec.cache_namespace = "local";
+  spec.canary = true;
+  spec.run_inputs = "sieve-run-v1 endpoint=given chunk_rows=1000 chunk_bytes=4194304 inputs=12:ab";
   return spec;
 }
 

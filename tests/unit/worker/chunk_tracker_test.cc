@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -174,6 +175,89 @@ TEST(ChunkTrackerBudgetTest, FailFastOnASpentBudgetSaysTheBudgetIsSpent) {
   ChunkLabels result = (*tracker)->TakeResult(1);
   EXPECT_TRUE(result.counters.retry_budget_exhausted);
   EXPECT_EQ(result.counters.rows_not_sent, 8u);
+}
+
+}  // namespace
+}  // namespace sieve
+
+namespace sieve {
+namespace {
+
+// Pause while running (EngineOptions::pause_on_refusal): a 401/403 labels no row `error`; the
+// chunk stops at once and says it was refused, unless a canary is still probing.
+class ChunkTrackerRefusalTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<ChunkTracker> Tracker(bool pause_on_refusal, bool canary = false) {
+    EngineOptions& options = options_.emplace_back();  // the tracker keeps a reference
+    options.endpoint = "http://model.example/classify";
+    options.pause_on_refusal = pause_on_refusal;
+    auto tracker = ChunkTracker::Create(1, Batch(10), options, 0, canary);
+    EXPECT_TRUE(tracker.ok()) << tracker.status().ToString();
+    return tracker.ok() ? std::move(tracker).value() : nullptr;
+  }
+
+  std::deque<EngineOptions> options_;  // stable addresses
+};
+
+TEST_F(ChunkTrackerRefusalTest, A401StopsTheChunkWithNoRowLabelledAndTheAnswerKept) {
+  std::unique_ptr<ChunkTracker> tracker = Tracker(true);
+  ASSERT_NE(tracker, nullptr);
+  std::optional<Call> a = tracker->NextCall();
+  std::optional<Call> b = tracker->NextCall();
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  tracker->Succeed(a->rows[0], "news");
+  tracker->Fail(b->rows[0], "HTTP 401: API key revoked", FailureSignature::Http(401));
+  EXPECT_TRUE(tracker->done()) << "answers still in flight are not waited for";
+  EXPECT_FALSE(tracker->NextCall().has_value()) << "nothing more is sent";
+  ChunkLabels result = tracker->TakeResult(1);
+  EXPECT_TRUE(result.refused);
+  EXPECT_EQ(result.refusal_reason, "HTTP 401: API key revoked");
+}
+
+TEST_F(ChunkTrackerRefusalTest, A403RefusesTooButA404Or422IsARowError) {
+  std::unique_ptr<ChunkTracker> forbidden = Tracker(true);
+  ASSERT_NE(forbidden, nullptr);
+  std::optional<Call> call = forbidden->NextCall();
+  ASSERT_TRUE(call.has_value());
+  forbidden->Fail(call->rows[0], "HTTP 403: quota", FailureSignature::Http(403));
+  EXPECT_TRUE(forbidden->TakeResult(1).refused);
+  for (int status : {404, 422, 503}) {
+    std::unique_ptr<ChunkTracker> tracker = Tracker(true);
+    ASSERT_NE(tracker, nullptr);
+    call = tracker->NextCall();
+    ASSERT_TRUE(call.has_value());
+    tracker->Fail(call->rows[0], "HTTP " + std::to_string(status), FailureSignature::Http(status));
+    EXPECT_FALSE(tracker->done()) << status;
+    ChunkLabels result = tracker->TakeResult(1);
+    EXPECT_FALSE(result.refused) << status;
+    EXPECT_EQ(result.errors.size(), 1u) << status;
+  }
+}
+
+TEST_F(ChunkTrackerRefusalTest, WithoutTheOptionOrWhileACanaryProbesA401IsNotARefusal) {
+  std::unique_ptr<ChunkTracker> plain = Tracker(false);
+  ASSERT_NE(plain, nullptr);
+  std::optional<Call> call = plain->NextCall();
+  ASSERT_TRUE(call.has_value());
+  plain->Fail(call->rows[0], "HTTP 401", FailureSignature::Http(401));
+  ChunkLabels result = plain->TakeResult(1);
+  EXPECT_FALSE(result.refused);
+  EXPECT_EQ(result.errors.size(), 1u);
+  // A canary's probe rows: the canary judges (a refused canary fails the job).
+  std::unique_ptr<ChunkTracker> canary = Tracker(true, /*canary=*/true);
+  ASSERT_NE(canary, nullptr);
+  call = canary->NextCall();
+  ASSERT_TRUE(call.has_value());
+  canary->Fail(call->rows[0], "HTTP 401", FailureSignature::Http(401));
+  EXPECT_FALSE(canary->done());
+  for (int i = 0; i < 4; ++i) {
+    call = canary->NextCall();
+    ASSERT_TRUE(call.has_value());
+    canary->Fail(call->rows[0], "HTTP 401", FailureSignature::Http(401));
+  }
+  result = canary->TakeResult(1);
+  EXPECT_TRUE(result.canary_failed);
+  EXPECT_FALSE(result.refused);
 }
 
 }  // namespace

@@ -36,6 +36,30 @@ TEST(EndpointPoolTest, SpreadsRequestsOverIdleEndpointsRoundRobin) {
   EXPECT_EQ(picks[2], 3);
 }
 
+TEST(EndpointPoolTest, TalliesCountEachAnswerOnceAndStartAgainWhenTaken) {
+  FakeClock clock;
+  EndpointPool pool = MakePool(clock, 2);
+  pool.Finish(pool.Pick(0), Answer::kSuccess, microseconds(1000));  // endpoint 0
+  pool.Finish(pool.Pick(0), Answer::kFailure, microseconds(1000));  // endpoint 1
+  const int rested = pool.Pick(0);
+  pool.Finish(rested, Answer::kRateLimited, microseconds(1000));
+  pool.Finish(pool.Pick(0), Answer::kNeutral, microseconds(1000));
+  pool.Forget(pool.Pick(0));  // dropped: not an answer
+  std::vector<EndpointPool::Tally> tallies = pool.TakeTallies();
+  ASSERT_EQ(tallies.size(), 2u);
+  uint64_t total = 0;
+  for (const EndpointPool::Tally& t : tallies) {
+    total += t.answered + t.failed + t.rate_limited + t.refused;
+  }
+  EXPECT_EQ(total, 4u);
+  EXPECT_EQ(tallies[0].answered, 1u);
+  EXPECT_EQ(tallies[1].failed, 1u);
+  EXPECT_EQ(tallies[rested].rate_limited, 1u);
+  for (const EndpointPool::Tally& t : pool.TakeTallies()) {
+    EXPECT_EQ(t.answered + t.failed + t.rate_limited + t.refused, 0u);
+  }
+}
+
 TEST(EndpointPoolTest, ASlowEndpointHoldsFewerRequests) {
   FakeClock clock;
   EndpointPool pool = MakePool(clock);
