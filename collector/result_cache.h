@@ -21,6 +21,9 @@
 // - Durability: every Lookup and Fill is one transaction; WAL with synchronous=NORMAL, so a
 //   SIGKILLed collector keeps every committed entry (a power loss may lose the last ones:
 //   they are asked again).
+// - The WAL stays small: no statement is left on a row when a transaction commits (an open
+//   read would pin the WAL against the auto-checkpoint), and journal_size_limit truncates it
+//   back to 8 MiB after a checkpoint. The bound counts entries, not SQLite's pages and indexes.
 //
 // Cost: Lookup is O(keys) indexed reads plus one last_used update per hit, in one
 // transaction; Fill is O(keys) inserts plus, when over the bound, O(evicted) deletes.
