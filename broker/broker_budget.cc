@@ -17,6 +17,12 @@ bool Broker::AdmitByBudget(const ChunkKey& key) {
 
 void Broker::CheckBudgets() {
   auto leased = [&](const ChunkKey& k) { return leases_.Find(k).has_value(); };
+  // Unpark first: a blocked job whose last chunk in flight just committed for less than its
+  // estimate (for nothing, when every row came from the result cache) goes on; only a job
+  // that still cannot fit its next chunk with nothing in flight is exhausted.
+  std::vector<ChunkKey> back = budget_.Unpark(*book_, usage_, leased);
+  // Back at the front of their job's queue in their order: PushFront, so the last one first.
+  for (auto it = back.rbegin(); it != back.rend(); ++it) book_->Requeue(*it);
   for (const std::string& id : budget_.Exhausted(leased)) {
     JobEntry* job = book_->Find(id);
     if (job == nullptr || job->record.state != JobState::kSealed) continue;  // still uploading
@@ -28,9 +34,6 @@ void Broker::CheckBudgets() {
     spdlog::warn("job {}: budget exhausted, dispatch stopped ({})", id,
                  budget_.Describe(*job, usage_));
   }
-  std::vector<ChunkKey> back = budget_.Unpark(*book_, usage_, leased);
-  // Back at the front of their job's queue in their order: PushFront, so the last one first.
-  for (auto it = back.rbegin(); it != back.rend(); ++it) book_->Requeue(*it);
 }
 
 void Broker::RecoverUsage() {

@@ -111,6 +111,22 @@ class BudgetTest(ClusterTestCase):
         self.assertEqual(final["state"], "done")
         self.assertEqual(final["budget"], {"max_cost": full_cost * 2})
 
+        # The same job again with the same small budget: every row is in the result cache now,
+        # so it costs nothing and must finish (the gate's prior parks chunks while others are
+        # in flight; their commits, for 0 tokens, unblock the job rather than exhaust it).
+        before = self.requests()
+        cached = self.path("cached.csv")
+        r = self.cluster.sieve("submit", self.data, "--wait", "-o", cached,
+                               *self.chat_flags("--max-cost", repr(budget)), check=False)
+        self.assertEqual(r.returncode, 0, r.stderr.decode() + self.cluster.logs())
+        self.assertEqual(self.requests() - before, 0, "a fully cached run sends nothing")
+        with open(cached, "rb") as a, open(full, "rb") as b:
+            self.assertEqual(a.read(), b.read(), "the cached output differs")
+        with open(cached + ".summary.json") as f:
+            cached_summary = json.load(f)
+        self.assertEqual(cached_summary["cached_rows"], self.ROWS)
+        self.assertEqual(cached_summary["cost"], 0)
+
     def test_token_budget_with_sieve_run_and_usage_errors(self):
         self.cluster.start_classifier("--answer-style", "plain")
         out = self.path("out.csv")
