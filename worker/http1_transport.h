@@ -41,21 +41,10 @@
 
 #include "worker/event_poller.h"
 #include "worker/http1_response_parser.h"
+#include "worker/http1_target.h"
 #include "worker/http_transport.h"
 
 namespace sieve {
-
-// Where an http:// URL points and the request head that goes with it.
-struct Http1Target {
-  std::string host;          // for the resolver: no brackets around IPv6
-  std::string port;          // "80" when the URL gives none
-  std::string host_header;   // "host" or "host:port" as the URL has it
-  std::string path;          // path and query: "/classify?x=1"
-};
-
-// InvalidArgument when `url` is not an http:// URL this transport can reach (https://,
-// user:password@, not a URL at all).
-Result<Http1Target> ParseHttp1Target(const std::string& url);
 
 class Http1Transport final : public HttpTransport {
  public:

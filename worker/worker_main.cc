@@ -32,6 +32,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--heartbeat-ms", options.heartbeat_ms, "Heartbeat interval (ms)")
       ->capture_default_str();
+  app.add_option("--max-relabels", options.max_relabels,
+                 "Rounds a chunk's failed rows are labelled again after an endpoint outage "
+                 "(1 s doubling to 30 s apart) before they are error rows; 0: at once")
+      ->capture_default_str();
   app.add_option("--drain-timeout-ms", options.drain_timeout_ms,
                  "On SIGTERM, how long to wait for results to be delivered")
       ->capture_default_str();

@@ -63,6 +63,10 @@ struct WorkerNodeOptions {
   uint32_t liveness = proto::kHeartbeatLiveness;
   uint32_t result_resend_ms = 5000;
   uint32_t drain_timeout_ms = 20000;
+  // Rounds a chunk's failed rows are labelled again after an endpoint outage (1 s doubling to
+  // 30 s between rounds) before they become error rows: 10 rides out ~3 min; 0 fails them at
+  // once (--max-relabels).
+  uint32_t max_relabels = 10;
   const Clock* clock = &SystemClock::Get();
   // Where the worker's metrics live (served by a MetricsServer); null: a private registry.
   std::shared_ptr<prometheus::Registry> metrics_registry;
@@ -133,6 +137,8 @@ class WorkerNode {
   void OnDropJob(const std::string& job_id);
   void OnResultAck(const proto::ResultAck& ack);
   void DriveEngines();
+  // A chunk's labels to its RESULT (worker_results.cc): relabel rounds, completion, sending
+  // and RESULT_ACK.
   void OnChunkLabelled(const Key& key, HeldChunk& held, ChunkLabels labels);
   // Builds the chunk's RESULT from every row's label and sends it.
   void CompleteChunk(const Key& key, HeldChunk& held, ChunkLabels labels);
@@ -160,7 +166,7 @@ class WorkerNode {
   // `refusal`, not a failed attempt) and the broker pauses the job.
   void HandBackRefused(const Key& key, const std::string& reason);
   // After an endpoint outage (the engine spent the chunk's retry budget) the chunk is labelled
-  // again after a backoff (1 s doubling to 30 s, at most kMaxRelabels rounds, ~3 min), keeping
+  // again after a backoff (1 s doubling to 30 s, at most options_.max_relabels rounds, ~3 min by default), keeping
   // every label an earlier round got. True when a round was scheduled.
   bool ScheduleRelabel(const Key& key, HeldChunk& held, ChunkLabels& labels);
   void StartDueRelabels(int64_t now);
