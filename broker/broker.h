@@ -32,6 +32,12 @@
 // keeps it). Cost: O(suspect chunks) per worker death, suspects being chunks whose last
 // death(s) held them alone (a handful).
 //
+// FILES. One class, its member functions by concept: broker.cc (the loop and message routing),
+// broker_workers.cc, broker_collector.cc, broker_clients.cc, broker_liveness.cc (steps 2-6),
+// broker_dispatch.cc (7), broker_retention.cc (8), and the gates' hooks: broker_budget.cc,
+// broker_canary.cc, broker_pause.cc, broker_quota.cc, broker_resume.cc, broker_retry.cc,
+// broker_store.cc, broker_console.cc, broker_metrics.cc.
+//
 // Thread-safety: Run() on one thread; RequestStop() from any thread.
 #pragma once
 

@@ -15,6 +15,10 @@ exit code 77 (CTest reports it as skipped, never as passed); under CI=true that 
 failure instead (tests/integration/suite_skip.py).
 
 Usage: fault_test.py [--size ci|full] [-v] [FaultTest.test_NAME ...]
+
+Longer than the style guide's ~500 lines on purpose: it is the scenario catalogue, one short
+method a scenario on one shared fixture (LabTest, FaultTest), and docs/reliability.md is
+written from it in this order; the lab itself is fault_lab.py.
 """
 
 import json
