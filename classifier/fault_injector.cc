@@ -29,15 +29,19 @@ FaultDecision FaultInjector::Decide() {
   FaultDecision decision;
   std::uint64_t jitter = 0;
   double u = 0;
+  bool failing_first = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (options_.fail_first_ms > 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!first_request_) first_request_ = now;
+      failing_first = now - *first_request_ < std::chrono::milliseconds(options_.fail_first_ms);
+    }
     if (options_.jitter_ms > 0) jitter = rng_() % (std::uint64_t{options_.jitter_ms} + 1);
     u = static_cast<double>(rng_() >> 11) * 0x1.0p-53;  // uniform in [0, 1), 53 bits
   }
   decision.delay = std::chrono::milliseconds(options_.latency_ms + jitter);
-  if (options_.fail_first_ms > 0 &&
-      std::chrono::steady_clock::now() - started_ <
-          std::chrono::milliseconds(options_.fail_first_ms)) {
+  if (failing_first) {
     decision.fault = Fault::kFail;
     return decision;
   }

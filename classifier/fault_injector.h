@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <random>
 
 #include "common/status.h"
@@ -28,8 +29,9 @@ struct FaultOptions {
   double garbage_rate = 0;       // 200 with a body that is not JSON
   std::uint32_t hang_ms = 60000;
   std::uint64_t seed = 1;
-  // Every request answered 500 during the first fail_first_ms after the injector was made (the
-  // server started): a replica down for a while, then healthy. 0: never.
+  // Every request answered 500 during the first fail_first_ms from the first request it gets
+  // (not from its start, so a slow client's first requests still see the outage): a replica
+  // down for a while, then healthy. 0: never.
   std::uint32_t fail_first_ms = 0;
 
   // InvalidArgument unless every rate is in [0, 1] and their sum is at most 1.
@@ -52,7 +54,8 @@ class FaultInjector {
 
  private:
   const FaultOptions options_;
-  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  // When the first request was decided (the fail_first_ms window starts there). GUARDED_BY(mutex_)
+  std::optional<std::chrono::steady_clock::time_point> first_request_;
   std::mutex mutex_;
   std::mt19937_64 rng_;  // GUARDED_BY(mutex_)
 };

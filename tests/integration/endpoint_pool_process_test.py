@@ -97,7 +97,8 @@ class EndpointPoolTest(unittest.TestCase):
             cluster.start_collector()
             for _ in range(2):
                 cluster.start_worker("--concurrency", "8", *worker_flags)
-            # The replicas last, just before the job: a --fail-first-ms window starts with them.
+            # The replicas last, just before the job (a --fail-first-ms window starts at a
+            # replica's first request).
             replicas = [Replica(cluster, f"replica{i}", *flags).start()
                         for i, flags in enumerate(replica_flags)]
             endpoints = [arg for r in replicas for arg in ("--endpoint", r.url)]

@@ -44,9 +44,10 @@ class PipelineTest(ClusterTestCase):
         check_output([data], out, self.cluster.endpoint, sample=300)
 
     def test_two_jobs_share_workers(self):
-        # 10 ms per request, 16 in flight: each job alone takes ~2.5 s, long enough for the
-        # status polls below (a process each) to see both in progress.
-        self.cluster.start(workers=2, classifier_flags=("--latency-ms", "10"),
+        # 30 ms per request, 16 in flight: each job alone takes ~7.5 s, long enough for the
+        # status polls below (a process each, slow under asan on a loaded machine) to see both
+        # in progress (10 ms failed so once in a fresh-clone CI).
+        self.cluster.start(workers=2, classifier_flags=("--latency-ms", "30"),
                            worker_flags=("--concurrency", "8"))
         a = generate_csv(self.path("a.csv"), 4000, seed=4)
         b = generate_csv(self.path("b.csv"), 4000, seed=5)
