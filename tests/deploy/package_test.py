@@ -51,7 +51,12 @@ def needed_libraries(binary):
     """The shared libraries `binary` names itself (ELF NEEDED; their own dependencies are their
     packages' business), as paths the loader resolves them to."""
     needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", run("readelf", "-d", binary))
-    paths = dict(re.findall(r"^\s*(\S+) => (/\S+)", run("ldd", binary), re.M))
+    resolved = run("ldd", binary)
+    paths = dict(re.findall(r"^\s*(\S+) => (/\S+)", resolved, re.M))
+    # The dynamic loader (NEEDED by a shared object such as the Python module) is listed by
+    # its path alone: "/lib64/ld-linux-x86-64.so.2 (0x...)".
+    loaders = re.findall(r"^\s*(/\S+) \(", resolved, re.M)
+    paths.update((os.path.basename(path), path) for path in loaders)
     return [paths[name] for name in needed]
 
 
