@@ -1,7 +1,5 @@
 #include "client/broker_request.h"
 
-#include <cstdio>
-
 #include "client/exit_codes.h"
 
 namespace sieve {
@@ -11,8 +9,8 @@ Result<PeerConnection> ConnectBroker(zmq::context_t& context, const ClientOption
                                  client.curve.broker_public_key);
 }
 
-int FailCommand(const Status& status) {
-  std::fprintf(stderr, "sieve: %s\n", status.message().c_str());
+int FailCommand(const Status& status, JobControl* control) {
+  Tell(control, "sieve: %s\n", status.message().c_str());
   return ExitCodeFor(status);
 }
 

@@ -18,7 +18,8 @@ inline constexpr std::chrono::milliseconds kBrokerReplyTimeout{10'000};
 // A connection to client.broker, authenticated with the client's keys when CURVE is on.
 Result<PeerConnection> ConnectBroker(zmq::context_t& context, const ClientOptions& client);
 
-// Prints "sieve: MESSAGE" to stderr; returns ExitCodeFor(status).
-int FailCommand(const Status& status);
+// Prints "sieve: MESSAGE" to stderr (to `control` when not null: client/job_control.h);
+// returns ExitCodeFor(status).
+int FailCommand(const Status& status, JobControl* control = nullptr);
 
 }  // namespace sieve

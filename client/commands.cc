@@ -22,80 +22,81 @@ namespace sieve {
 namespace {
 
 // The exit code of a job that has ended (or stopped at its budget).
-// `budget_hint`: WaitOptions::budget_hint.
-int JobExitCode(const proto::JobStatus& status, const std::string& budget_hint) {
+// `budget_hint`: WaitOptions::budget_hint. Messages go to `control` when not null.
+int JobExitCode(const proto::JobStatus& status, const std::string& budget_hint,
+                JobControl* control) {
   if (status.state == proto::JobState::kBudgetExhausted) {
     const std::string hint =
         !budget_hint.empty()
             ? budget_hint
             : "sieve resume " + status.job_id +
                   (status.max_cost.empty() ? " --max-tokens MORE" : " --max-cost MORE");
-    std::fprintf(stderr,
-                 "sieve: job %s stopped at its budget after %llu of %llu rows (%s).\n"
-                 "sieve: nothing was lost and no row was labelled as an error; to carry on, "
-                 "raise the budget: %s\n",
-                 status.job_id.c_str(), static_cast<unsigned long long>(status.done_rows),
-                 static_cast<unsigned long long>(status.total_rows), status.message.c_str(),
-                 hint.c_str());
+    Tell(control,
+         "sieve: job %s stopped at its budget after %llu of %llu rows (%s).\n"
+         "sieve: nothing was lost and no row was labelled as an error; to carry on, "
+         "raise the budget: %s\n",
+         status.job_id.c_str(), static_cast<unsigned long long>(status.done_rows),
+         static_cast<unsigned long long>(status.total_rows), status.message.c_str(), hint.c_str());
     return kExitBudgetExhausted;
   }
   if (status.state == proto::JobState::kPaused) {
-    std::fprintf(stderr,
-                 "sieve: job %s paused after %llu of %llu rows: %s\n"
-                 "sieve: nothing was lost and no row was labelled as an error; once the "
-                 "endpoint accepts the job again (e.g. a valid key), carry on: sieve resume %s\n",
-                 status.job_id.c_str(), static_cast<unsigned long long>(status.done_rows),
-                 static_cast<unsigned long long>(status.total_rows), status.message.c_str(),
-                 status.job_id.c_str());
+    Tell(control,
+         "sieve: job %s paused after %llu of %llu rows: %s\n"
+         "sieve: nothing was lost and no row was labelled as an error; once the "
+         "endpoint accepts the job again (e.g. a valid key), carry on: sieve resume %s\n",
+         status.job_id.c_str(), static_cast<unsigned long long>(status.done_rows),
+         static_cast<unsigned long long>(status.total_rows), status.message.c_str(),
+         status.job_id.c_str());
     return kExitPaused;
   }
   if (status.state != proto::JobState::kDone) {
     // A failed job says why (a canary quotes the endpoint's answer).
     std::string why = status.message.empty() ? "" : ": " + status.message;
-    std::fprintf(stderr, "sieve: job %s %s%s\n", status.job_id.c_str(),
-                 std::string(proto::EnumName(status.state)).c_str(), why.c_str());
+    Tell(control, "sieve: job %s %s%s\n", status.job_id.c_str(),
+         std::string(proto::EnumName(status.state)).c_str(), why.c_str());
     if (why.rfind(": canary:", 0) == 0) {
-      std::fprintf(stderr,
-                   "sieve: the endpoint refused the job's first rows the same way, so no other "
-                   "row was sent; fix the job's options and submit it again\n");
+      Tell(control,
+           "sieve: the endpoint refused the job's first rows the same way, so no other "
+           "row was sent; fix the job's options and submit it again\n");
     }
     return kExitJobFailed;
   }
   if (status.error_rows > 0) {
-    std::fprintf(stderr, "sieve: job %s finished with %llu failed rows (see the errors report)\n",
-                 status.job_id.c_str(), static_cast<unsigned long long>(status.error_rows));
+    Tell(control, "sieve: job %s finished with %llu failed rows (see the errors report)\n",
+         status.job_id.c_str(), static_cast<unsigned long long>(status.error_rows));
     return kExitJobFailed;
   }
   return kExitOk;
 }
 
 // "  tokens: prompt P, completion C; cost X" under a job that used tokens (LLM endpoints).
-void PrintUsageLine(const proto::JobStatus& s) {
+void PrintUsageLine(const proto::JobStatus& s, JobControl* control) {
   if (s.cached_rows > 0) {  // the result cache (docs/architecture.md)
-    std::printf("  cached rows: %llu (answered from the result cache, not sent)\n",
-                static_cast<unsigned long long>(s.cached_rows));
+    Print(control, "  cached rows: %llu (answered from the result cache, not sent)\n",
+          static_cast<unsigned long long>(s.cached_rows));
   }
   if (s.prompt_tokens + s.completion_tokens == 0) return;
-  std::printf("  tokens: prompt %llu, completion %llu",
-              static_cast<unsigned long long>(s.prompt_tokens),
-              static_cast<unsigned long long>(s.completion_tokens));
+  Print(control, "  tokens: prompt %llu, completion %llu",
+        static_cast<unsigned long long>(s.prompt_tokens),
+        static_cast<unsigned long long>(s.completion_tokens));
   Result<TokenPrice> price = s.price.empty() ? Result<TokenPrice>(Status::NotFound("no price"))
                                              : ParseTokenPrice(s.price);
-  if (price.ok()) std::printf("; cost %.6g", price->Cost(s.prompt_tokens, s.completion_tokens));
-  std::printf("\n");
+  if (price.ok()) Print(control, "; cost %.6g", price->Cost(s.prompt_tokens, s.completion_tokens));
+  Print(control, "\n");
 }
 
 // One line per member of the job's endpoint pool: how its requests ended, and how many workers
 // rest it now (docs/architecture.md, "The endpoint pool").
-void PrintEndpointLines(const proto::JobStatus& s) {
+void PrintEndpointLines(const proto::JobStatus& s, JobControl* control) {
   for (const proto::EndpointCounts& e : s.endpoints) {
-    std::printf("  endpoint %s: %llu answered, %llu failed, %llu rate limited, %llu refused",
-                e.endpoint.c_str(), static_cast<unsigned long long>(e.answered),
-                static_cast<unsigned long long>(e.failed),
-                static_cast<unsigned long long>(e.rate_limited),
-                static_cast<unsigned long long>(e.refused));
-    if (e.cooling > 0) std::printf(" (cooling down on %u worker%s)", e.cooling, e.cooling == 1 ? "" : "s");
-    std::printf("\n");
+    Print(control, "  endpoint %s: %llu answered, %llu failed, %llu rate limited, %llu refused",
+          e.endpoint.c_str(), static_cast<unsigned long long>(e.answered),
+          static_cast<unsigned long long>(e.failed),
+          static_cast<unsigned long long>(e.rate_limited),
+          static_cast<unsigned long long>(e.refused));
+    if (e.cooling > 0)
+      Print(control, " (cooling down on %u worker%s)", e.cooling, e.cooling == 1 ? "" : "s");
+    Print(control, "\n");
   }
 }
 
@@ -104,15 +105,14 @@ void PrintKeptResults(const ClientOptions& client, const std::string& job_id,
                       const std::string& output, const std::string& fetch_flags,
                       const Status& why) {
   std::string flags = fetch_flags.empty() ? "--broker " + ShellQuote(client.broker) : fetch_flags;
-  std::fprintf(
-      stderr,
-      "sieve: job %s is done, but its output could not be written: %s\n"
-      "sieve: no partial output was left; the results are kept at the collector, so "
-      "nothing needs to be sent again. Once there is room (or with another -o), fetch "
-      "them with:\n  sieve fetch %s -o %s %s%s\n",
-      job_id.c_str(), why.message().c_str(), job_id.c_str(), ShellQuote(output).c_str(),
-      flags.c_str(),
-      client.curve.enabled() ? "  (with this command's --curve-key and --broker-key)" : "");
+  Tell(client.control,
+       "sieve: job %s is done, but its output could not be written: %s\n"
+       "sieve: no partial output was left; the results are kept at the collector, so "
+       "nothing needs to be sent again. Once there is room (or with another -o), fetch "
+       "them with:\n  sieve fetch %s -o %s %s%s\n",
+       job_id.c_str(), why.message().c_str(), job_id.c_str(), ShellQuote(output).c_str(),
+       flags.c_str(),
+       client.curve.enabled() ? "  (with this command's --curve-key and --broker-key)" : "");
 }
 
 // The exit code of a fetch that failed with `status` after the job was done.
@@ -127,9 +127,10 @@ JobOutcome FollowJob(zmq::context_t& context, const ClientOptions& client, PeerC
                      const std::string& job_id, const WaitOptions& wait) {
   JobOutcome outcome{kExitOk, job_id, false};
   ProgressReporter progress(stderr, ::isatty(STDERR_FILENO) != 0);
-  Result<proto::JobStatus> status = WaitForJob(broker, job_id, &progress);
+  Result<proto::JobStatus> status =
+      WaitForJob(broker, job_id, client.control == nullptr ? &progress : nullptr, client.control);
   if (!status.ok()) {
-    outcome.exit_code = FailCommand(status.status());
+    outcome.exit_code = FailCommand(status.status(), client.control);
     return outcome;
   }
   if (!wait.output.empty() && status->state == proto::JobState::kDone) {
@@ -140,9 +141,9 @@ JobOutcome FollowJob(zmq::context_t& context, const ClientOptions& client, PeerC
       return outcome;
     }
     outcome.output_written = true;
-    std::fprintf(stderr, "sieve: output written to %s\n", wait.output.c_str());
+    Tell(client.control, "sieve: output written to %s\n", wait.output.c_str());
   }
-  outcome.exit_code = JobExitCode(*status, wait.budget_hint);
+  outcome.exit_code = JobExitCode(*status, wait.budget_hint, client.control);
   return outcome;
 }
 
@@ -153,25 +154,29 @@ JobOutcome SubmitAndFollow(const ClientOptions& client, const JobRequest& reques
                                                    : Status::Ok();
   if (valid.ok()) valid = ValidateInputs(request);
   if (!valid.ok()) {
-    outcome.exit_code = FailCommand(valid);
+    outcome.exit_code = FailCommand(valid, client.control);
     return outcome;
   }
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
   if (!broker.ok()) {
-    outcome.exit_code = FailCommand(broker.status());
+    outcome.exit_code = FailCommand(broker.status(), client.control);
     return outcome;
   }
-  Result<SubmittedJob> job = SubmitJob(*broker, request, nullptr);
+  // A cancel asked for while uploading stops the upload (SubmitJob cancels the job).
+  auto on_chunk = [&client](uint64_t) {
+    return client.control != nullptr && client.control->cancel_requested()
+               ? Status::Cancelled("cancelled while uploading (interrupted)")
+               : Status::Ok();
+  };
+  Result<SubmittedJob> job = SubmitJob(*broker, request, on_chunk);
   if (!job.ok()) {
-    outcome.exit_code = FailCommand(job.status());
+    outcome.exit_code = FailCommand(job.status(), client.control);
     return outcome;
   }
-  std::printf("%s\n", job->job_id.c_str());
-  std::fflush(stdout);
-  std::fprintf(stderr, "sieve: job %s submitted: %llu rows in %llu chunks\n",
-               job->job_id.c_str(), static_cast<unsigned long long>(job->rows),
-               static_cast<unsigned long long>(job->chunks));
+  Print(client.control, "%s\n", job->job_id.c_str());
+  Tell(client.control, "sieve: job %s submitted: %llu rows in %llu chunks\n", job->job_id.c_str(),
+       static_cast<unsigned long long>(job->rows), static_cast<unsigned long long>(job->chunks));
   if (!wait.wait) return JobOutcome{kExitOk, job->job_id, false};
   return FollowJob(context, client, *broker, job->job_id, wait);
 }
@@ -181,13 +186,14 @@ int SubmitCommand(const ClientOptions& client, const JobRequest& request, const 
 }
 
 int StatusCommand(const ClientOptions& client, const std::string& job_id) {
+  JobControl* control = client.control;
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
-  if (!broker.ok()) return FailCommand(broker.status());
+  if (!broker.ok()) return FailCommand(broker.status(), control);
   uint64_t id = broker->NextRequestId();
   proto::StatusQuery query{id, job_id.empty() ? std::nullopt : std::optional(job_id)};
   Result<proto::Message> reply = broker->Call(std::move(query), id, kBrokerReplyTimeout);
-  if (!reply.ok()) return FailCommand(reply.status());
+  if (!reply.ok()) return FailCommand(reply.status(), control);
   const auto& jobs = std::get<proto::StatusReply>(*reply).jobs;
   // Rate-limited jobs show their limit key (docs/limits.md).
   const std::map<std::string, proto::LimitInfo> limits = LimitsByJob(*broker);
@@ -199,29 +205,29 @@ int StatusCommand(const ClientOptions& client, const std::string& job_id) {
         out.back()["limit"] = LimitJson(key->second);
       }
     }
-    std::printf("%s\n", (job_id.empty() ? out : out.at(0)).dump(2).c_str());
+    Print(control, "%s\n", (job_id.empty() ? out : out.at(0)).dump(2).c_str());
     return kExitOk;
   }
-  std::printf("%-18s %-16s %12s %12s %9s  %s\n", "JOB", "STATE", "DONE", "TOTAL", "ERRORS",
-              "NAME");
+  Print(control, "%-18s %-16s %12s %12s %9s  %s\n", "JOB", "STATE", "DONE", "TOTAL", "ERRORS",
+        "NAME");
   for (const proto::JobStatus& s : jobs) {
     // A job held back says why in its state column ("waiting_for_secret").
     std::string state = s.waiting_for.empty() ? std::string(proto::EnumName(s.state))
                                               : "waiting_for_" + s.waiting_for;
-    std::printf("%-18s %-16s %12llu %12llu %9llu  %s\n", s.job_id.c_str(), state.c_str(),
-                static_cast<unsigned long long>(s.done_rows),
-                static_cast<unsigned long long>(s.total_rows),
-                static_cast<unsigned long long>(s.error_rows), s.name.c_str());
-    PrintUsageLine(s);
+    Print(control, "%-18s %-16s %12llu %12llu %9llu  %s\n", s.job_id.c_str(), state.c_str(),
+          static_cast<unsigned long long>(s.done_rows),
+          static_cast<unsigned long long>(s.total_rows),
+          static_cast<unsigned long long>(s.error_rows), s.name.c_str());
+    PrintUsageLine(s, control);
     if (auto key = limits.find(s.job_id); key != limits.end()) {
-      std::printf("  %s\n", LimitLine(key->second).c_str());
+      Print(control, "  %s\n", LimitLine(key->second).c_str());
     }
-    PrintEndpointLines(s);
+    PrintEndpointLines(s, control);
     // The message says why a job waits, and its budget against its usage.
     const bool budget_stop = s.state == proto::JobState::kBudgetExhausted ||
                              s.state == proto::JobState::kPaused;
     if ((!job_id.empty() || budget_stop) && !s.message.empty()) {
-      std::printf("  %s\n", s.message.c_str());
+      Print(control, "  %s\n", s.message.c_str());
     }
   }
   return kExitOk;
@@ -231,41 +237,42 @@ int WaitCommand(const ClientOptions& client, const std::string& job_id,
                 const std::string& output) {
   if (!output.empty()) {
     Status writable = CheckOutputPath(output);
-    if (!writable.ok()) return FailCommand(writable);
+    if (!writable.ok()) return FailCommand(writable, client.control);
   }
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
-  if (!broker.ok()) return FailCommand(broker.status());
+  if (!broker.ok()) return FailCommand(broker.status(), client.control);
   return FollowJob(context, client, *broker, job_id, WaitOptions{true, output, "", ""}).exit_code;
 }
 
 int CancelCommand(const ClientOptions& client, const std::string& job_id) {
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
-  if (!broker.ok()) return FailCommand(broker.status());
-  uint64_t id = broker->NextRequestId();
-  Result<proto::Message> reply = broker->Call(proto::Cancel{id, job_id}, id, kBrokerReplyTimeout);
-  if (!reply.ok()) return FailCommand(reply.status());
-  std::fprintf(stderr, "sieve: job %s cancelled\n", job_id.c_str());
+  if (!broker.ok()) return FailCommand(broker.status(), client.control);
+  Status cancelled = CancelJob(*broker, job_id);
+  if (!cancelled.ok()) return FailCommand(cancelled, client.control);
+  Tell(client.control, "sieve: job %s cancelled\n", job_id.c_str());
   return kExitOk;
 }
 
 int FetchCommand(const ClientOptions& client, const std::string& job_id, const std::string& output,
                  const std::string& fetch_flags) {
   Status writable = CheckOutputPath(output);
-  if (!writable.ok()) return FailCommand(writable);
+  if (!writable.ok()) return FailCommand(writable, client.control);
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
-  if (!broker.ok()) return FailCommand(broker.status());
+  if (!broker.ok()) return FailCommand(broker.status(), client.control);
   Result<proto::JobStatus> status = QueryJob(*broker, job_id);
-  if (!status.ok()) return FailCommand(status.status());
+  if (!status.ok()) return FailCommand(status.status(), client.control);
   Status fetched = FetchOutput(context, *status, output, client.curve);
-  if (!fetched.ok() && status->state != proto::JobState::kDone) return FailCommand(fetched);
+  if (!fetched.ok() && status->state != proto::JobState::kDone) {
+    return FailCommand(fetched, client.control);
+  }
   if (!fetched.ok()) {
     PrintKeptResults(client, job_id, output, fetch_flags, fetched);
     return FetchFailedExitCode(fetched);
   }
-  std::fprintf(stderr, "sieve: output written to %s\n", output.c_str());
+  Tell(client.control, "sieve: output written to %s\n", output.c_str());
   return kExitOk;
 }
 

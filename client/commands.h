@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "client/job_control.h"
 #include "client/peer_connection.h"
 #include "client/submit.h"
 #include "net/curve.h"
@@ -15,6 +16,9 @@ struct ClientOptions {
   std::string broker;  // resolved: --broker, else $SIEVE_BROKER, else kDefaultBroker
   bool json = false;
   CurveConfig curve;  // CURVE keys (--curve-key, --broker-key); off when empty
+  // Not null: the commands' messages, output and progress go to it, and it can cancel the
+  // job being followed (client/job_control.h). Null: stderr and stdout, as the CLI.
+  JobControl* control = nullptr;
 };
 
 inline constexpr const char* kDefaultBroker = "tcp://127.0.0.1:7400";

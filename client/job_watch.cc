@@ -81,8 +81,14 @@ Result<proto::JobStatus> QueryJob(PeerConnection& broker, const std::string& job
   return status->jobs[0];
 }
 
+Status CancelJob(PeerConnection& broker, const std::string& job_id) {
+  uint64_t id = broker.NextRequestId();
+  return broker.Call(proto::Cancel{id, job_id}, id, kReplyTimeout).status();
+}
+
 Result<proto::JobStatus> WaitForJob(PeerConnection& broker, const std::string& job_id,
-                                    ProgressReporter* progress, std::chrono::milliseconds poll) {
+                                    ProgressReporter* progress, JobControl* control,
+                                    std::chrono::milliseconds poll) {
   // A broker that just restarted knows the collector again only once the collector's next
   // heartbeat re-registers it: a done job is followed until then (kCollectorGraceMs at most).
   constexpr std::chrono::milliseconds kCollectorGraceMs{15'000};
@@ -97,7 +103,12 @@ Result<proto::JobStatus> WaitForJob(PeerConnection& broker, const std::string& j
       finished = now - done_at >= kCollectorGraceMs;
     }
     if (progress != nullptr) progress->Update(*status, finished);
+    if (control != nullptr) control->Publish(*status);
     if (finished) return status;
+    if (control != nullptr && control->cancel_requested()) {
+      SIEVE_RETURN_IF_ERROR(CancelJob(broker, job_id));
+      return Status::Cancelled("job " + job_id + " cancelled (interrupted)");
+    }
     std::this_thread::sleep_for(poll);
   }
 }

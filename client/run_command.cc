@@ -99,27 +99,27 @@ int RunCommand(JobRequest request, const RunOptions& options) {
   Status valid = CheckOutputPath(options.output, request.inputs);
   if (valid.ok()) valid = ValidateInputs(request);
   if (!valid.ok()) {
-    std::fprintf(stderr, "sieve: %s\n", valid.message().c_str());
+    Tell(options.control, "sieve: %s\n", valid.message().c_str());
     return ExitCodeFor(valid);
   }
   if (options.workers < 1) {
-    std::fprintf(stderr, "sieve: --workers must be at least 1\n");
+    Tell(options.control, "sieve: --workers must be at least 1\n");
     return kExitUsage;
   }
   ScratchDir scratch(options.data_dir, "sieve-run");  // a temporary one is made 0700 by mkdtemp
   if (scratch.path().empty()) {
-    std::fprintf(stderr, "sieve: cannot create a temporary directory\n");
+    Tell(options.control, "sieve: cannot create a temporary directory\n");
     return kExitJobFailed;
   }
   Status private_dir = PreparePrivateDir(scratch.path(), options.allow_shared_data_dir);
   if (!private_dir.ok()) {
-    std::fprintf(stderr, "sieve: %s\n", private_dir.message().c_str());
+    Tell(options.control, "sieve: %s\n", private_dir.message().c_str());
     return kExitUsage;
   }
   const bool bundled = request.spec.endpoint.empty();
   Result<std::string> run_inputs = RunInputsOf(request, bundled);
   if (!run_inputs.ok()) {
-    std::fprintf(stderr, "sieve: %s\n", run_inputs.status().message().c_str());
+    Tell(options.control, "sieve: %s\n", run_inputs.status().message().c_str());
     return ExitCodeFor(run_inputs.status());
   }
   request.spec.run_inputs = std::move(run_inputs).value();
@@ -127,7 +127,7 @@ int RunCommand(JobRequest request, const RunOptions& options) {
   Result<std::optional<UnfinishedRun>> unfinished =
       FindUnfinishedRun(scratch.path(), request.spec);
   if (!unfinished.ok()) {
-    std::fprintf(stderr, "sieve: %s\n", unfinished.status().message().c_str());
+    Tell(options.control, "sieve: %s\n", unfinished.status().message().c_str());
     return ExitCodeFor(unfinished.status());
   }
   spdlog::set_level(spdlog::level::warn);  // the progress line is the user interface here
@@ -140,35 +140,36 @@ int RunCommand(JobRequest request, const RunOptions& options) {
   }
   Result<std::unique_ptr<LocalCluster>> cluster = LocalCluster::Start(cluster_options);
   if (!cluster.ok()) {
-    std::fprintf(stderr, "sieve: cannot start the local pipeline: %s\n",
-                 cluster.status().message().c_str());
+    Tell(options.control, "sieve: cannot start the local pipeline: %s\n",
+         cluster.status().message().c_str());
     return kExitJobFailed;
   }
   if (bundled) {
     request.spec.endpoint = (*cluster)->classifier_url();
-    std::fprintf(stderr, "sieve: no --endpoint given: using the bundled classifier at %s\n",
-                 request.spec.endpoint.c_str());
+    Tell(options.control, "sieve: no --endpoint given: using the bundled classifier at %s\n",
+         request.spec.endpoint.c_str());
   }
   ClientOptions client;
   client.broker = (*cluster)->broker_endpoint();
+  client.control = options.control;
   WaitOptions wait{true, options.output, "--data-dir " + ShellQuote(scratch.path()),
                    BudgetHint(request.spec, options.data_dir.empty() ? scratch.path() : "")};
   JobOutcome outcome = *unfinished ? ContinueRun(client, request, **unfinished, wait)
                                    : SubmitAndFollow(client, request, wait);
   (*cluster)->Stop();
+  const bool cancelled = options.control != nullptr && options.control->cancel_requested();
   if (outcome.output_written) {
-    PrintOutputPreview(options.output, 5);
-  } else if (!outcome.job_id.empty()) {
+    if (options.control == nullptr) PrintOutputPreview(options.output, 5);
+  } else if (!outcome.job_id.empty() && !cancelled) {
     // Requests were paid for: the state and results stay (invariant 7).
     scratch.Keep();
-    std::fprintf(stderr, "sieve: the job's state and results are kept in %s\n",
-                 scratch.path().c_str());
+    Tell(options.control, "sieve: the job's state and results are kept in %s\n",
+         scratch.path().c_str());
     if (outcome.exit_code == kExitPaused) {
-      std::fprintf(stderr,
-                   "sieve: once the endpoint accepts the job's requests again, run the same "
-                   "command with --data-dir %s: it continues this job\n",
-                   ShellQuote(options.data_dir.empty() ? scratch.path() : options.data_dir)
-                       .c_str());
+      Tell(options.control,
+           "sieve: once the endpoint accepts the job's requests again, run the same "
+           "command with --data-dir %s: it continues this job\n",
+           ShellQuote(options.data_dir.empty() ? scratch.path() : options.data_dir).c_str());
     }
   }
   return outcome.exit_code;

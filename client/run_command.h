@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "client/job_control.h"
 #include "client/submit.h"
 
 namespace sieve {
@@ -17,6 +18,10 @@ struct RunOptions {
   bool allow_shared_data_dir = false;  // run even if group/others can read data_dir
   int workers = 2;
   int concurrency = 32;
+  // Not null: messages and progress go to it, and it can cancel the run (client/job_control.h);
+  // the output's preview is not printed. A cancelled run's job is cancelled at its broker and
+  // a temporary data directory is removed.
+  JobControl* control = nullptr;
 };
 
 // Returns the CLI exit code (client/exit_codes.h). The output path is checked before anything

@@ -1,6 +1,5 @@
 #include "client/run_resume.h"
 
-#include <cstdio>
 #include <filesystem>
 #include <vector>
 
@@ -89,7 +88,8 @@ namespace {
 
 // RESUME with the run's credential headers (when the broker withholds some: it lost them when
 // it stopped) and its budget (when it changed). Nothing to say: OK without a message.
-Status ResumeAtBroker(PeerConnection& broker, const JobRequest& request, const UnfinishedRun& run) {
+Status ResumeAtBroker(PeerConnection& broker, const JobRequest& request, const UnfinishedRun& run,
+                      JobControl* control) {
   proto::Resume resume;
   resume.job_id = run.job_id;
   bool needed = false;
@@ -114,7 +114,7 @@ Status ResumeAtBroker(PeerConnection& broker, const JobRequest& request, const U
     return StatusFromError(*error, broker.endpoint());
   }
   if (const auto* resumed = std::get_if<proto::ResumeReply>(&*reply)) {
-    std::fprintf(stderr, "sieve: %s\n", resumed->message.c_str());
+    Tell(control, "sieve: %s\n", resumed->message.c_str());
   }
   return Status::Ok();
 }
@@ -124,10 +124,10 @@ Status ResumeAtBroker(PeerConnection& broker, const JobRequest& request, const U
 JobOutcome ContinueRun(const ClientOptions& client, const JobRequest& request,
                        const UnfinishedRun& run, const WaitOptions& wait) {
   JobOutcome outcome{kExitOk, run.job_id, false};
-  std::fprintf(stderr,
-               "sieve: continuing job %s (%s), which an earlier run of this command "
-               "started in this data directory\n",
-               run.job_id.c_str(), std::string(proto::EnumName(run.state)).c_str());
+  Tell(client.control,
+       "sieve: continuing job %s (%s), which an earlier run of this command "
+       "started in this data directory\n",
+       run.job_id.c_str(), std::string(proto::EnumName(run.state)).c_str());
   zmq::context_t context;
   Result<PeerConnection> broker = ConnectBroker(context, client);
   Status s = broker.status();
@@ -135,17 +135,16 @@ JobOutcome ContinueRun(const ClientOptions& client, const JobRequest& request,
     Result<SubmittedJob> uploaded = UploadRest(*broker, request, run.job_id, run.chunks_stored);
     s = uploaded.status();
     if (s.ok() && uploaded->chunks > run.chunks_stored) {
-      std::fprintf(stderr, "sieve: uploaded the %llu chunks it lacked\n",
-                   static_cast<unsigned long long>(uploaded->chunks - run.chunks_stored));
+      Tell(client.control, "sieve: uploaded the %llu chunks it lacked\n",
+           static_cast<unsigned long long>(uploaded->chunks - run.chunks_stored));
     }
   }
-  if (s.ok()) s = ResumeAtBroker(*broker, request, run);
+  if (s.ok()) s = ResumeAtBroker(*broker, request, run, client.control);
   if (!s.ok()) {
-    outcome.exit_code = FailCommand(s);
+    outcome.exit_code = FailCommand(s, client.control);
     return outcome;
   }
-  std::printf("%s\n", run.job_id.c_str());
-  std::fflush(stdout);
+  Print(client.control, "%s\n", run.job_id.c_str());
   return FollowJob(context, client, *broker, run.job_id, wait);
 }
 

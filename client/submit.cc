@@ -44,7 +44,7 @@ proto::Chunk ToMessage(const std::string& job_id, const CsvChunk& chunk) {
 // Uploads every chunk of `chunker` from index `first_sent` on (the ones before are counted
 // only: the broker holds them), keeping at most `credit` unacknowledged.
 Status Upload(PeerConnection& broker, const std::string& job_id, CsvChunker& chunker,
-              uint32_t credit, const std::function<void(uint64_t)>& on_chunk,
+              uint32_t credit, const std::function<Status(uint64_t)>& on_chunk,
               SubmittedJob* totals, uint64_t first_sent = 0) {
   std::deque<CsvChunk> unacked;  // in index order
   bool input_done = false;
@@ -86,7 +86,7 @@ Status Upload(PeerConnection& broker, const std::string& job_id, CsvChunker& chu
       rows_acked += unacked.front().row_count;
       unacked.pop_front();
     }
-    if (rows_acked > 0 && on_chunk) on_chunk(rows_acked);
+    if (rows_acked > 0 && on_chunk) SIEVE_RETURN_IF_ERROR(on_chunk(rows_acked));
   }
   return Status::Ok();
 }
@@ -151,7 +151,7 @@ Status ValidateInputs(const JobRequest& request) {
 }
 
 Result<SubmittedJob> SubmitJob(PeerConnection& broker, const JobRequest& request,
-                               const std::function<void(uint64_t)>& on_chunk) {
+                               const std::function<Status(uint64_t)>& on_chunk) {
   if (request.chunk_rows == 0) return Status::InvalidArgument("--chunk-rows must be at least 1");
   Result<std::unique_ptr<CsvChunker>> chunker =
       OpenInputs(request);

@@ -53,10 +53,12 @@ inline constexpr uint64_t kMaxChunkBytes = uint64_t{128} << 20;
 // Cost: one read of every input.
 Status ValidateInputs(const JobRequest& request);
 
-// Submits, uploads and seals the job. `on_chunk(rows_uploaded)` is called after each
-// acknowledged chunk. Unavailable when the broker does not answer.
+// Submits, uploads and seals the job. `on_chunk(rows_uploaded)` (may be empty) is called
+// after each acknowledged chunk; when it returns an error, the upload stops, the half-uploaded
+// job is cancelled at the broker and that error is returned. Unavailable when the broker does
+// not answer.
 Result<SubmittedJob> SubmitJob(PeerConnection& broker, const JobRequest& request,
-                               const std::function<void(uint64_t)>& on_chunk);
+                               const std::function<Status(uint64_t)>& on_chunk);
 
 // Resume of `sieve run` (client/run_resume.h): uploads the chunks of `request` from index
 // `chunks_stored` on to the existing open job `job_id` (the broker holds the earlier ones) and

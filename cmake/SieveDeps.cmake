@@ -18,3 +18,32 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # libcpp-httpli
 find_package(GTest REQUIRED CONFIG)            # libgtest-dev, libgmock-dev
 find_package(benchmark REQUIRED CONFIG)        # libbenchmark-dev
 include(GoogleTest)
+
+# The Python module (python/, docs/python.md): pybind11 (pybind11-dev) and Python's headers,
+# for Debian's interpreter /usr/bin/python3 (where python3-pandas and the .deb's
+# dist-packages are) even when another python3 comes first on PATH.
+# SIEVE_BUILD_PYTHON: AUTO (default) builds it when pybind11 is found and the build has no
+# sanitizers (an instrumented module cannot be loaded by an uninstrumented interpreter).
+set(SIEVE_BUILD_PYTHON AUTO CACHE STRING "Build the Python module `import sieve`: AUTO, ON or OFF")
+if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+  set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "The Python the module is built for")
+endif()
+if(SIEVE_BUILD_PYTHON)  # AUTO and ON are true, OFF is false
+  find_package(Python3 COMPONENTS Interpreter Development.Module)
+  find_package(pybind11 CONFIG QUIET)             # pybind11-dev
+endif()
+if(SIEVE_BUILD_PYTHON STREQUAL "AUTO")
+  if(pybind11_FOUND AND Python3_Development.Module_FOUND AND NOT SIEVE_SANITIZE)
+    set(SIEVE_BUILD_PYTHON ON)
+  else()
+    message(STATUS "Python module (import sieve) not built: it needs pybind11-dev and Python "
+                   "headers, and a build without sanitizers")
+    set(SIEVE_BUILD_PYTHON OFF)
+  endif()
+elseif(SIEVE_BUILD_PYTHON AND NOT pybind11_FOUND)
+  message(FATAL_ERROR "SIEVE_BUILD_PYTHON=ON needs pybind11 (Debian: pybind11-dev)")
+endif()
+if(SIEVE_BUILD_PYTHON)
+  # The module links the component libraries into a shared object.
+  set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+endif()

@@ -15,6 +15,8 @@
 #   lib/systemd/system/           sieve-broker.service, sieve-collector.service,
 #                                 sieve-worker@.service
 #   lib/sysusers.d/sieve.conf     the `sieve` system user the units run as
+#   lib/python3/dist-packages/sieve/   the Python module `import sieve` (python/, when built;
+#                                 SIEVE_PYTHON_INSTALL_DIR), for Debian's python3
 include(GNUInstallDirs)
 
 install(TARGETS sieve sieve-broker sieve-collector sieve-worker sieve-classifier sieve-label-file
@@ -68,6 +70,15 @@ set(sieve_deb_depends libc6 libstdc++6 libgcc-s1 libzmq5 libcurl4 libsqlite3-0 l
     libfmt9 libprometheus-cpp-core1.0 libcpp-httplib0.11 libssl3)
 if(SIEVE_SANITIZE)
   list(APPEND sieve_deb_depends libasan8 libubsan1)
+endif()
+if(SIEVE_BUILD_PYTHON)
+  # The extension is built for this Python's ABI (cpython-3XY); pandas makes the DataFrames
+  # sieve.run returns and tqdm draws its progress bar, but `import sieve` works without them.
+  math(EXPR sieve_python_next_minor "${Python3_VERSION_MINOR} + 1")
+  list(APPEND sieve_deb_depends
+       "python3 (>= ${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR})"
+       "python3 (<< ${Python3_VERSION_MAJOR}.${sieve_python_next_minor})")
+  set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-pandas, python3-tqdm")
 endif()
 list(JOIN sieve_deb_depends ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
 # Strip the executables (RelWithDebInfo builds carry DWARF): a ~10x smaller package.

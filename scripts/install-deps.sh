@@ -14,6 +14,8 @@ BUILD_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # SHA-256 of request fingerprints (common/request_fingerprint.h): OpenSSL's libcrypto
   libssl-dev
+  # the Python module `import sieve` (python/, built when pybind11 is found) and Python's headers
+  pybind11-dev python3-dev
 )
 TEST_PACKAGES=(
   # the fuzz preset's compiler and sanitizer runtime
@@ -34,6 +36,9 @@ TEST_PACKAGES=(
   nginx-light openssl
   # the broker's web console tested in a real browser (headless, through the DevTools pipe)
   chromium
+  # the Python module's tests (label `python`): pytest, DataFrames, the progress bar, and
+  # examples/notebook.ipynb executed headless
+  python3-pytest python3-pandas python3-tqdm jupyter-nbconvert python3-ipykernel
 )
 
 case "${1:-all}" in

@@ -7,7 +7,9 @@
      systemd units, sysusers file and docs are where the units and docs say;
   4. a job runs with the installed executables only, each daemon configured like its systemd
      unit (the shipped example environment file, plus the unit's Environment= lines); and
-     `sieve run` works from the installed tree alone.
+     `sieve run` works from the installed tree alone;
+  5. when the build has the Python module, Debian's /usr/bin/python3 imports it from the
+     package's dist-packages and labels a file with sieve.run.
 
     SIEVE_BIN_DIR=build/release python3 tests/deploy/package_test.py -v
 """
@@ -23,6 +25,10 @@ import unittest
 
 from deploy_lib import DAEMONS, PROGRAMS, SOURCE_DIR, unit_environment
 from sieve_harness import BIN_DIR, Process, check_output, generate_csv
+
+PYTHON = "/usr/bin/python3"  # the interpreter the module is built for (python/CMakeLists.txt)
+# The extension in the build tree: present when the build has the Python module.
+BUILT_MODULE = glob.glob(os.path.join(BIN_DIR, "python", "sieve", "_sieve.*.so"))
 
 
 def run(*args, **kwargs):
@@ -45,7 +51,12 @@ def needed_libraries(binary):
     """The shared libraries `binary` names itself (ELF NEEDED; their own dependencies are their
     packages' business), as paths the loader resolves them to."""
     needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", run("readelf", "-d", binary))
-    paths = dict(re.findall(r"^\s*(\S+) => (/\S+)", run("ldd", binary), re.M))
+    resolved = run("ldd", binary)
+    paths = dict(re.findall(r"^\s*(\S+) => (/\S+)", resolved, re.M))
+    # The dynamic loader (NEEDED by a shared object such as the Python module) is listed by
+    # its path alone: "/lib64/ld-linux-x86-64.so.2 (0x...)".
+    loaders = re.findall(r"^\s*(/\S+) \(", resolved, re.M)
+    paths.update((os.path.basename(path), path) for path in loaders)
     return [paths[name] for name in needed]
 
 
@@ -68,6 +79,7 @@ class PackageTest(unittest.TestCase):
         run("dpkg-deb", "-x", cls.deb, cls.root)
         cls.bin = os.path.join(cls.root, "usr", "bin")
         cls.examples = os.path.join(cls.root, "usr", "share", "sieve", "examples")
+        cls.dist_packages = os.path.join(cls.root, "usr", "lib", "python3", "dist-packages")
 
     @classmethod
     def tearDownClass(cls):
@@ -80,10 +92,12 @@ class PackageTest(unittest.TestCase):
         self.assertRegex(os.path.basename(self.deb), r"^sieve_\d+\.\d+\.\d+_[a-z0-9]+\.deb$")
         depends = run("dpkg-deb", "-f", self.deb, "Depends")
         declared = set(re.findall(r"([a-z0-9][a-z0-9+.-]+)(?:\s*\([^)]*\))?", depends))
-        for program in PROGRAMS:
-            for library in needed_libraries(self.installed(program)):
+        binaries = [self.installed(program) for program in PROGRAMS]
+        binaries += glob.glob(os.path.join(self.dist_packages, "sieve", "_sieve.*.so"))
+        for binary in binaries:
+            for library in needed_libraries(binary):
                 package = owning_package(library).split(":")[0]
-                self.assertIn(package, declared, f"{program} needs {library}")
+                self.assertIn(package, declared, f"{binary} needs {library}")
         run("dpkg", "--dry-run", "--install", self.deb)
 
     def test_layout(self):
@@ -165,6 +179,16 @@ class PackageTest(unittest.TestCase):
         run(self.installed("sieve"), "run", example, "-o", out, timeout=120)
         rows = check_output([example], out)
         self.assertGreater(len({row[-1] for row in rows[1:]}), 3, "labels should vary")
+
+    @unittest.skipUnless(BUILT_MODULE, "the build has no Python module (python/)")
+    def test_python_module_from_the_installed_tree(self):
+        example = os.path.join(SOURCE_DIR, "examples", "websites.csv")
+        out = os.path.join(self.dir, "module-out.csv")
+        script = f"import sieve; print(sieve.__file__); sieve.run({example!r}, {out!r})"
+        env = dict(os.environ, PYTHONPATH=self.dist_packages)
+        printed = run(PYTHON, "-c", script, env=env, timeout=120)
+        self.assertEqual(printed.strip(), os.path.join(self.dist_packages, "sieve", "__init__.py"))
+        check_output([example], out)
 
 
 if __name__ == "__main__":

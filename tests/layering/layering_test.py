@@ -26,9 +26,10 @@ COMPONENTS = ["broker", "worker", "collector", "client", "classifier"]
 for component in COMPONENTS:
     LOWER[component] = {component, "net", "proto", "common"}
 
-# Files of the `sieve` program that sit in client/ (CMake target sieve_local + main.cc).
+# Files of the `sieve` program that sit in client/ (CMake targets sieve_local, sieve_cli +
+# main.cc).
 PROGRAM_FILES = {
-    "client/main.cc", "client/local_cluster.h", "client/local_cluster.cc",
+    "client/main.cc", "client/cli.h", "client/cli.cc", "client/local_cluster.h", "client/local_cluster.cc",
     "client/run_command.h", "client/run_command.cc",
     "client/run_resume.h", "client/run_resume.cc",
 }
